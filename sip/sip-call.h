@@ -46,6 +46,7 @@ gchar *sip_call_get_remote_rtp_address (SipCall * call);
 guint sip_call_get_remote_rtp_port (SipCall * call);
 guint sip_call_get_local_rtp_port (SipCall * call);
 gint sip_call_get_telephone_event_pt (SipCall * call);
+gint sip_call_get_pcmu_pt (SipCall * call);
 gboolean sip_call_get_on_hold (SipCall * call);
 GSocket *sip_call_get_rtp_socket (SipCall * call);
 GSocket *sip_call_get_rtcp_socket (SipCall * call);

@@ -1,0 +1,120 @@
+# gst-sip: set up, build, run and test on Debian 12.
+#
+#   make run     install what is missing, build, answer calls on UDP port $(PORT)
+#   make test    install what is missing, build, run every test suite
+#
+# Every target is safe to run again: packages are installed only when missing
+# (no network needed on a second run) and meson only rebuilds what changed.
+
+SHELL := /bin/sh
+.DEFAULT_GOAL := help
+
+PORT ?= 6060
+BUILD_DIR ?= build
+PYTHON ?= /usr/bin/python3
+PYTEST_ARGS ?=
+
+# Debian packages needed to build, run and test everything.
+APT_PACKAGES = \
+	build-essential pkg-config meson ninja-build \
+	libglib2.0-dev libosip2-dev \
+	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
+	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-bad \
+	gobject-introspection libgirepository1.0-dev gir1.2-gstreamer-1.0 \
+	python3 python3-gi python3-gst-1.0 python3-venv \
+	python3-pytest python3-numpy \
+	sip-tester baresip sox espeak-ng iproute2
+
+# root runs apt-get directly; anyone else goes through sudo when it exists.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && echo sudo; })
+
+# The elements are loaded from the build tree; the SIP library's typelib too.
+RUN_ENV = GST_PLUGIN_PATH="$(CURDIR)/$(BUILD_DIR)/gst$${GST_PLUGIN_PATH:+:$$GST_PLUGIN_PATH}" \
+	GI_TYPELIB_PATH="$(CURDIR)/$(BUILD_DIR)/sip$${GI_TYPELIB_PATH:+:$$GI_TYPELIB_PATH}" \
+	LD_LIBRARY_PATH="$(CURDIR)/$(BUILD_DIR)/sip$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" \
+	GST_SIP_BUILDDIR="$(CURDIR)/$(BUILD_DIR)"
+
+.PHONY: help deps build run run-echo test test-c test-interop test-python venv clean distclean
+
+help:
+	@echo "make run        install dependencies, build, answer calls on UDP port $(PORT)"
+	@echo "make run-echo   same, always the echo pipeline (plays each caller's voice back)"
+	@echo "make test       install dependencies, build, run all tests (C, interop, Python)"
+	@echo "make deps       install missing Debian packages (apt-get, as root or with sudo)"
+	@echo "make build      meson setup + compile into $(BUILD_DIR)/"
+	@echo "make clean      remove $(BUILD_DIR)/ and test output; distclean also removes .venv/"
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${db:Status-Status}\n' "$$p" 2>/dev/null | grep -qx installed \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then \
+	  echo "deps: all Debian packages present"; \
+	else \
+	  echo "deps: installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+build:
+	@if [ -f "$(BUILD_DIR)/build.ninja" ]; then :; \
+	elif [ -f "$(BUILD_DIR)/meson-private/coredata.dat" ] && meson setup --reconfigure "$(BUILD_DIR)"; then :; \
+	else rm -rf "$(BUILD_DIR)" && meson setup "$(BUILD_DIR)"; fi
+	meson compile -C "$(BUILD_DIR)"
+
+# The main job. For now: the echo pipeline, one call after another.
+run: deps build
+	@$(MAKE) --no-print-directory run-echo-only
+
+run-echo: deps build
+	@$(MAKE) --no-print-directory run-echo-only
+
+.PHONY: run-echo-only
+run-echo-only:
+	@host=$$(hostname -I 2>/dev/null | awk '{print $$1}'); [ -n "$$host" ] || host=127.0.0.1; \
+	echo; \
+	echo "================================================================"; \
+	echo " gst-sip echo: call  sip:echo@$$host:$(PORT)"; \
+	echo "   baresip:  baresip -e \"/dial sip:echo@$$host:$(PORT)\""; \
+	echo "   Linphone: call sip:echo@$$host:$(PORT) (G.711 u-law/PCMU enabled)"; \
+	echo " You hear yourself back. Hang up to end the call; Ctrl-C stops."; \
+	echo "================================================================"; \
+	while $(RUN_ENV) pipelines/echo.sh $(PORT); do \
+	  echo "call ended; waiting for the next call on port $(PORT)"; \
+	done
+
+test: deps build
+	@status=0; \
+	$(MAKE) --no-print-directory test-c || status=1; \
+	$(MAKE) --no-print-directory test-interop || status=1; \
+	$(MAKE) --no-print-directory test-python || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)"; fi; \
+	exit $$status
+
+# C unit tests of the SIP library and the elements (suites sip and gst).
+test-c: build
+	meson test -C "$(BUILD_DIR)" --print-errorlogs
+
+# Calls from real peers (sipp, baresip) over loopback.
+test-interop: build
+	$(RUN_ENV) $(PYTHON) -m pytest -v $(PYTEST_ARGS) tests/interop
+
+# The Pipecat package (python/), in the project's .venv.
+venv:
+	@if [ -x python/setup-venv.sh ] || [ -f python/setup-venv.sh ]; then \
+	  sh python/setup-venv.sh; \
+	else echo "venv: python/setup-venv.sh not there yet, skipped"; fi
+
+test-python: build venv
+	@if [ -d python/tests ]; then \
+	  $(RUN_ENV) .venv/bin/python -m pytest -v $(PYTEST_ARGS) python/tests; \
+	else echo "test-python: no python/tests yet, skipped"; fi
+
+clean:
+	rm -rf "$(BUILD_DIR)" tests/out
+
+distclean: clean
+	rm -rf .venv

@@ -1,0 +1,123 @@
+/* GStreamer SIP plugin
+ * Copyright (C) 2026 The gst-sip authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gio/gio.h>
+#include <gst/pbutils/pbutils.h>
+#include <sip.h>
+
+#include "gstsipelements.h"
+
+/* The category "sip" carries the log of the SIP library (GLib log domain
+ * "sip"): GST_DEBUG=sip:5 shows every SIP message sent and received,
+ * GST_DEBUG=sip*:6 adds the elements' own categories. */
+GST_DEBUG_CATEGORY (gst_sip_debug);
+
+static GstDebugLevel
+gst_sip_log_level_to_gst (GLogLevelFlags level)
+{
+  if (level & G_LOG_LEVEL_ERROR)
+    return GST_LEVEL_ERROR;
+  if (level & G_LOG_LEVEL_CRITICAL)
+    return GST_LEVEL_ERROR;
+  if (level & G_LOG_LEVEL_WARNING)
+    return GST_LEVEL_WARNING;
+  if (level & G_LOG_LEVEL_MESSAGE)
+    return GST_LEVEL_FIXME;
+  if (level & G_LOG_LEVEL_INFO)
+    return GST_LEVEL_INFO;
+  return GST_LEVEL_DEBUG;
+}
+
+static void
+gst_sip_log_handler (const gchar * log_domain, GLogLevelFlags log_level,
+    const gchar * message, gpointer user_data)
+{
+  GstDebugLevel level = gst_sip_log_level_to_gst (log_level);
+
+  if (level <= gst_debug_category_get_threshold (gst_sip_debug))
+    gst_debug_log (gst_sip_debug, level, "sip", log_domain, 0, NULL, "%s",
+        message);
+
+  /* Criticals and errors are programming errors: keep GLib's behaviour of
+   * printing them (and aborting on errors). */
+  if (log_level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+    g_log_default_handler (log_domain, log_level, message, user_data);
+}
+
+void
+sip_element_init (GstPlugin * plugin)
+{
+  static gsize res = FALSE;
+
+  if (g_once_init_enter (&res)) {
+    GST_DEBUG_CATEGORY_INIT (gst_sip_debug, "sip", 0,
+        "SIP user-agent library (signalling, every SIP message at DEBUG)");
+    g_log_set_handler ("sip", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
+        G_LOG_FLAG_RECURSION, gst_sip_log_handler, NULL);
+    gst_pb_utils_init ();
+    g_type_ensure (SIP_TYPE_AGENT);
+    g_type_ensure (SIP_TYPE_CALL);
+    g_once_init_leave (&res, TRUE);
+  }
+}
+
+/* Verifies that every element factory needed is installed. On a missing one
+ * it posts the missing-plugin message and a CORE/MISSING_PLUGIN error. */
+gboolean
+gst_sip_check_factories (GstElement * element, const gchar * const *factories)
+{
+  for (guint i = 0; factories[i]; i++) {
+    GstElementFactory *f = gst_element_factory_find (factories[i]);
+
+    if (f) {
+      gst_object_unref (f);
+      continue;
+    }
+    gst_element_post_message (element,
+        gst_missing_element_message_new (element, factories[i]));
+    GST_ELEMENT_ERROR (element, CORE, MISSING_PLUGIN,
+        ("Missing element '%s': check your GStreamer installation.",
+            factories[i]), ("the element factory '%s' is not available",
+            factories[i]));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* "ip:port", "[ip6]:port" */
+gchar *
+gst_sip_socket_address_to_string (GSocketAddress * addr)
+{
+  GInetAddress *ia;
+  gchar *ip, *ret;
+  guint16 port;
+
+  if (!addr || !G_IS_INET_SOCKET_ADDRESS (addr))
+    return NULL;
+  ia = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr));
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
+  ip = g_inet_address_to_string (ia);
+  if (g_inet_address_get_family (ia) == G_SOCKET_FAMILY_IPV6)
+    ret = g_strdup_printf ("[%s]:%u", ip, port);
+  else
+    ret = g_strdup_printf ("%s:%u", ip, port);
+  g_free (ip);
+  return ret;
+}

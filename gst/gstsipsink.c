@@ -1,0 +1,823 @@
+/* GStreamer SIP plugin: sipsink
+ * Copyright (C) 2026 The gst-sip authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-sipsink
+ * @title: sipsink
+ * @see_also: sipsrc
+ *
+ * sipsink plays audio into a SIP call: any raw audio is converted to 8 kHz
+ * mono, encoded as G.711 μ-law and sent as RTP (payload type 0) in 20 ms
+ * packets, paced in real time, from the call's own RTP port (symmetric RTP)
+ * to the caller's RTP address.
+ *
+ * By default sipsink pairs with the first #sipsrc of its pipeline and sends
+ * into the call that sipsrc answers; #GstSipSink:src names another sipsrc,
+ * and applications running their own #SipAgent set #GstSipSink:call instead.
+ *
+ * Audio that arrives before the call is up (for example a prompt read from
+ * a file) waits, neither dropped nor sent, and is played from its beginning
+ * once the call is established (the ACK arrived). While the caller holds the
+ * call, or after it ended, the audio is still paced but not sent.
+ *
+ * When EOS reaches sipsink, it hangs up (BYE) once the last packet has been
+ * played out, then passes EOS on to the pipeline.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 sipsrc port=6060 ! queue ! sipsink
+ * ]| Answers one call and plays the caller's voice back (an echo).
+ * |[
+ * gst-launch-1.0 sipsrc ! fakesink \
+ *     filesrc location=prompt.wav ! decodebin ! audioconvert ! audioresample ! sipsink
+ * ]| Answers one call, plays a prompt, then hangs up.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sip.h>
+
+#include "gstsipelements.h"
+#include "gstsipsink.h"
+#include "gstsipsrc.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_sip_sink_debug);
+#define GST_CAT_DEFAULT gst_sip_sink_debug
+
+#define PTIME (20 * GST_MSECOND)
+
+enum
+{
+  PROP_0,
+  PROP_SRC,
+  PROP_CALL,
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("audio/x-raw"));
+
+static const gchar *const needed_factories[] = {
+  "audioconvert", "audioresample", "capsfilter", "mulawenc", "rtppcmupay",
+  "udpsink", NULL
+};
+
+typedef enum
+{
+  MODE_WAIT,                    /* no call, or not established yet */
+  MODE_SEND,                    /* the call is established */
+  MODE_DISCARD,                 /* the call is over, or there is none at EOS */
+} SendMode;
+
+struct _GstSipSink
+{
+  GstBin parent;
+
+  /* protects everything below */
+  GMutex lock;
+  GCond cond;
+
+  /* settings */
+  gchar *src_name;
+
+  /* the call and where it comes from */
+  SipCall *call;
+  gboolean call_from_property;
+  gulong state_changed_id;
+  gulong media_changed_id;
+  GstElement *paired_src;
+  gulong notify_call_id;
+
+  /* children, made once */
+  GstPad *sinkpad;
+  GstPad *internal_pad;
+  GstElement *convert;
+  GstElement *udpsink;
+  gboolean construct_failed;
+
+  /* streaming */
+  gboolean activated;           /* the udpsink runs on the call's socket */
+  gboolean waited;              /* data waited for the call */
+  gboolean offset_done;
+  gboolean flushing;
+  gboolean shutdown;
+  gboolean eos_posted;
+  GstSegment segment;
+};
+
+static void gst_sip_sink_finalize (GObject * object);
+static void gst_sip_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_sip_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_sip_sink_change_state (GstElement * element,
+    GstStateChange transition);
+static void gst_sip_sink_handle_message (GstBin * bin, GstMessage * message);
+static GstPadProbeReturn gst_sip_sink_probe (GstPad * pad,
+    GstPadProbeInfo * info, gpointer user_data);
+
+#define gst_sip_sink_parent_class parent_class
+G_DEFINE_TYPE (GstSipSink, gst_sip_sink, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (sipsink, "sipsink", GST_RANK_NONE,
+    GST_TYPE_SIP_SINK, sip_element_init (plugin));
+
+static void
+gst_sip_sink_class_init (GstSipSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
+
+  gobject_class->finalize = gst_sip_sink_finalize;
+  gobject_class->set_property = gst_sip_sink_set_property;
+  gobject_class->get_property = gst_sip_sink_get_property;
+
+  g_object_class_install_property (gobject_class, PROP_SRC,
+      g_param_spec_string ("src", "Source",
+          "Name of the sipsrc whose call to send into (NULL: the first sipsrc "
+          "of the pipeline)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstSipSink:call:
+   *
+   * The call to send into. Set by applications that run their own
+   * #SipAgent; otherwise it is the call of the paired #sipsrc.
+   */
+  g_object_class_install_property (gobject_class, PROP_CALL,
+      g_param_spec_object ("call", "Call",
+          "The SIP call (SipCall) to send into: set it to use a call of the "
+          "application's own SipAgent instead of a sipsrc's", SIP_TYPE_CALL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "SIP call sink", "Sink/Audio/Network",
+      "Plays audio into a SIP call as G.711 u-law RTP in 20 ms packets, paced "
+      "in real time, from the call's own RTP port; hangs up after EOS has "
+      "been played out", "The gst-sip authors");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_sip_sink_change_state);
+  bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_sip_sink_handle_message);
+
+  GST_DEBUG_CATEGORY_INIT (gst_sip_sink_debug, "sipsink", 0, "SIP call sink");
+}
+
+static GstElement *
+gst_sip_sink_make (GstSipSink * self, const gchar * factory,
+    const gchar * name)
+{
+  GstElement *e = gst_element_factory_make (factory, name);
+
+  if (!e) {
+    self->construct_failed = TRUE;
+    return NULL;
+  }
+  gst_bin_add (GST_BIN (self), e);
+  return e;
+}
+
+static void
+gst_sip_sink_init (GstSipSink * self)
+{
+  GstElement *resample, *capsfilter, *enc, *pay;
+  GstPadTemplate *templ;
+  GstCaps *caps;
+  GstPad *pad;
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+
+  templ = gst_static_pad_template_get (&sink_template);
+  self->sinkpad = gst_ghost_pad_new_no_target_from_template ("sink", templ);
+  gst_object_unref (templ);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  /* audioconvert ! audioresample ! capsfilter ! mulawenc ! rtppcmupay !
+   * udpsink; the udpsink stays locked in NULL until the call's socket is
+   * known */
+  self->convert = gst_sip_sink_make (self, "audioconvert", "convert");
+  resample = gst_sip_sink_make (self, "audioresample", "resample");
+  capsfilter = gst_sip_sink_make (self, "capsfilter", "capsfilter");
+  enc = gst_sip_sink_make (self, "mulawenc", "enc");
+  pay = gst_sip_sink_make (self, "rtppcmupay", "pay");
+  self->udpsink = gst_sip_sink_make (self, "udpsink", "rtp_udpsink");
+  if (self->construct_failed)
+    return;
+
+  caps = gst_caps_new_simple ("audio/x-raw",
+      "format", G_TYPE_STRING, "S16LE",
+      "rate", G_TYPE_INT, 8000, "channels", G_TYPE_INT, 1, NULL);
+  g_object_set (capsfilter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  g_object_set (pay, "pt", 0, "min-ptime", (gint64) PTIME,
+      "max-ptime", (gint64) PTIME, NULL);
+  g_object_set (self->udpsink, "sync", TRUE, "async", FALSE,
+      "close-socket", FALSE, NULL);
+  gst_element_set_locked_state (self->udpsink, TRUE);
+
+  gst_element_link_many (self->convert, resample, capsfilter, enc, pay,
+      self->udpsink, NULL);
+
+  pad = gst_element_get_static_pad (self->convert, "sink");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (self->sinkpad), pad);
+  gst_object_unref (pad);
+
+  self->internal_pad =
+      GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (self->sinkpad)));
+  gst_pad_add_probe (self->internal_pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+      GST_PAD_PROBE_TYPE_EVENT_FLUSH, gst_sip_sink_probe, self, NULL);
+}
+
+static void
+gst_sip_sink_finalize (GObject * object)
+{
+  GstSipSink *self = GST_SIP_SINK (object);
+
+  if (self->call) {
+    g_signal_handler_disconnect (self->call, self->state_changed_id);
+    g_signal_handler_disconnect (self->call, self->media_changed_id);
+    g_object_unref (self->call);
+  }
+  gst_clear_object (&self->internal_pad);
+  g_free (self->src_name);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the call */
+
+/* Where the RTP goes: the caller's RTP address while the call is up and not
+ * on hold, nowhere otherwise (the udpsink still paces). Called with the
+ * lock. */
+static void
+gst_sip_sink_update_clients (GstSipSink * self)
+{
+  SipCall *call = self->call;
+  GSocketAddress *addr;
+
+  if (!self->activated)
+    return;
+
+  g_signal_emit_by_name (self->udpsink, "clear");
+  if (!call || sip_call_get_state (call) == SIP_CALL_STATE_ENDED) {
+    GST_DEBUG_OBJECT (self, "no call: not sending");
+    return;
+  }
+  if (sip_call_get_on_hold (call)) {
+    GST_INFO_OBJECT (self, "call on hold: not sending");
+    return;
+  }
+  addr = sip_call_get_remote_rtp_socket_address (call);
+  if (addr && G_IS_INET_SOCKET_ADDRESS (addr)) {
+    GInetSocketAddress *isa = G_INET_SOCKET_ADDRESS (addr);
+    gchar *ip =
+        g_inet_address_to_string (g_inet_socket_address_get_address (isa));
+
+    GST_INFO_OBJECT (self, "sending RTP to %s:%u", ip,
+        g_inet_socket_address_get_port (isa));
+    g_signal_emit_by_name (self->udpsink, "add", ip,
+        (gint) g_inet_socket_address_get_port (isa));
+    g_free (ip);
+  }
+  g_clear_object (&addr);
+}
+
+static void
+gst_sip_sink_call_state_changed (SipCall * call, SipCallState state,
+    GstSipSink * self)
+{
+  GST_DEBUG_OBJECT (self, "call state %d", state);
+  g_mutex_lock (&self->lock);
+  if (self->call == call) {
+    gst_sip_sink_update_clients (self);
+    g_cond_broadcast (&self->cond);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_sip_sink_call_media_changed (SipCall * call, GstSipSink * self)
+{
+  g_mutex_lock (&self->lock);
+  if (self->call == call)
+    gst_sip_sink_update_clients (self);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Takes @call (new ref, may be NULL) as the call to send into. */
+static void
+gst_sip_sink_attach_call (GstSipSink * self, SipCall * call,
+    gboolean from_property)
+{
+  SipCall *old;
+
+  g_mutex_lock (&self->lock);
+  if (!from_property && self->call_from_property) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  old = self->call;
+  if (old == call) {
+    self->call_from_property = from_property && call;
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  if (old) {
+    g_signal_handler_disconnect (old, self->state_changed_id);
+    g_signal_handler_disconnect (old, self->media_changed_id);
+    self->state_changed_id = self->media_changed_id = 0;
+  }
+  self->call = call ? g_object_ref (call) : NULL;
+  self->call_from_property = from_property && call;
+  if (call) {
+    GST_INFO_OBJECT (self, "sending into call %s",
+        sip_call_get_call_id (call));
+    self->state_changed_id = g_signal_connect (call, "state-changed",
+        G_CALLBACK (gst_sip_sink_call_state_changed), self);
+    self->media_changed_id = g_signal_connect (call, "media-changed",
+        G_CALLBACK (gst_sip_sink_call_media_changed), self);
+  }
+  gst_sip_sink_update_clients (self);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  g_clear_object (&old);
+  g_object_notify (G_OBJECT (self), "call");
+}
+
+static void
+gst_sip_sink_src_call_notify (GObject * src, GParamSpec * pspec,
+    GstSipSink * self)
+{
+  SipCall *call = NULL;
+
+  g_object_get (src, "call", &call, NULL);
+  GST_DEBUG_OBJECT (self, "%s has call %p", GST_OBJECT_NAME (src), call);
+  gst_sip_sink_attach_call (self, call, FALSE);
+  g_clear_object (&call);
+}
+
+static GstElement *
+gst_sip_sink_find_src_in (GstBin * top, const gchar * name)
+{
+  GstIterator *it;
+  GValue item = G_VALUE_INIT;
+  GstElement *found = NULL;
+  gboolean done = FALSE;
+
+  if (name) {
+    found = gst_bin_get_by_name (top, name);
+    if (found && !GST_IS_SIP_SRC (found))
+      gst_clear_object (&found);
+    return found;
+  }
+
+  it = gst_bin_iterate_recurse (top);
+  while (!done) {
+    switch (gst_iterator_next (it, &item)) {
+      case GST_ITERATOR_OK:{
+        GstElement *e = g_value_get_object (&item);
+
+        if (GST_IS_SIP_SRC (e)) {
+          found = gst_object_ref (e);
+          done = TRUE;
+        }
+        g_value_reset (&item);
+        break;
+      }
+      case GST_ITERATOR_RESYNC:
+        gst_clear_object (&found);
+        gst_iterator_resync (it);
+        break;
+      default:
+        done = TRUE;
+        break;
+    }
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+/* Pairs with the sipsrc named by the src property, or the first one of the
+ * top-level bin. Returns FALSE when a named sipsrc does not exist. */
+static gboolean
+gst_sip_sink_pair (GstSipSink * self)
+{
+  GstObject *top = gst_object_ref (GST_OBJECT (self)), *parent;
+  GstElement *src = NULL;
+  gchar *name;
+
+  g_mutex_lock (&self->lock);
+  if (self->paired_src || self->call_from_property) {
+    g_mutex_unlock (&self->lock);
+    gst_object_unref (top);
+    return TRUE;
+  }
+  name = g_strdup (self->src_name);
+  g_mutex_unlock (&self->lock);
+
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  if (GST_IS_BIN (top))
+    src = gst_sip_sink_find_src_in (GST_BIN (top), name);
+  gst_object_unref (top);
+
+  if (!src) {
+    if (name) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("No sipsrc named '%s' in the pipeline.", name), (NULL));
+      g_free (name);
+      return FALSE;
+    }
+    GST_INFO_OBJECT (self, "no sipsrc in the pipeline: waiting for the call "
+        "property");
+    return TRUE;
+  }
+  g_free (name);
+
+  GST_INFO_OBJECT (self, "paired with %" GST_PTR_FORMAT, src);
+  g_mutex_lock (&self->lock);
+  self->paired_src = src;
+  self->notify_call_id = g_signal_connect (src, "notify::call",
+      G_CALLBACK (gst_sip_sink_src_call_notify), self);
+  g_mutex_unlock (&self->lock);
+  gst_sip_sink_src_call_notify (G_OBJECT (src), NULL, self);
+  return TRUE;
+}
+
+static void
+gst_sip_sink_unpair (GstSipSink * self)
+{
+  GstElement *src;
+
+  g_mutex_lock (&self->lock);
+  src = self->paired_src;
+  self->paired_src = NULL;
+  if (src)
+    g_signal_handler_disconnect (src, self->notify_call_id);
+  self->notify_call_id = 0;
+  g_mutex_unlock (&self->lock);
+
+  if (src) {
+    gst_sip_sink_attach_call (self, NULL, FALSE);
+    gst_object_unref (src);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* streaming */
+
+static SendMode
+gst_sip_sink_mode (GstSipSink * self, gboolean eos)
+{
+  SipCallState state;
+
+  if (!self->call)
+    return eos ? MODE_DISCARD : MODE_WAIT;
+  state = sip_call_get_state (self->call);
+  if (state == SIP_CALL_STATE_ACTIVE)
+    return MODE_SEND;
+  if (state == SIP_CALL_STATE_ENDED)
+    return MODE_DISCARD;
+  return MODE_WAIT;
+}
+
+/* starts the udpsink on the call's RTP socket; streaming thread */
+static void
+gst_sip_sink_activate (GstSipSink * self, SipCall * call)
+{
+  GSocket *socket = sip_call_get_rtp_socket (call);
+  GstClock *clock;
+
+  GST_INFO_OBJECT (self, "call %s is up: sending from local RTP port %u",
+      sip_call_get_call_id (call), sip_call_get_local_rtp_port (call));
+  g_object_set (self->udpsink, "socket", socket, NULL);
+
+  clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock) {
+    gst_element_set_clock (self->udpsink, clock);
+    gst_object_unref (clock);
+  }
+  gst_element_set_base_time (self->udpsink,
+      gst_element_get_base_time (GST_ELEMENT (self)));
+  gst_element_set_start_time (self->udpsink,
+      gst_element_get_start_time (GST_ELEMENT (self)));
+  gst_element_set_locked_state (self->udpsink, FALSE);
+  gst_element_sync_state_with_parent (self->udpsink);
+}
+
+/* The first buffer after waiting for the call plays "now": shift the
+ * running time of everything downstream by the time spent waiting. Called
+ * with the lock. */
+static void
+gst_sip_sink_apply_offset (GstSipSink * self, GstBuffer * buf)
+{
+  GstClockTime rt, now, base_time;
+  GstClock *clock;
+  GstPad *pad;
+
+  self->offset_done = TRUE;
+  if (!self->waited || !GST_BUFFER_PTS_IS_VALID (buf))
+    return;
+
+  rt = gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (!clock || !GST_CLOCK_TIME_IS_VALID (rt)) {
+    gst_clear_object (&clock);
+    return;
+  }
+  base_time = gst_element_get_base_time (GST_ELEMENT (self));
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  now = now > base_time ? now - base_time : 0;
+
+  if (now > rt) {
+    GST_INFO_OBJECT (self, "audio waited for the call: playing it %"
+        GST_TIME_FORMAT " later", GST_TIME_ARGS (now - rt));
+    pad = gst_element_get_static_pad (self->convert, "src");
+    gst_pad_set_offset (pad, (gint64) (now - rt));
+    gst_object_unref (pad);
+  }
+}
+
+static GstPadProbeReturn
+gst_sip_sink_flushing (GstPadProbeInfo * info)
+{
+  if (info->type & (GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_BUFFER_LIST)) {
+    gst_mini_object_unref (GST_PAD_PROBE_INFO_DATA (info));
+    GST_PAD_PROBE_INFO_DATA (info) = NULL;
+    GST_PAD_PROBE_INFO_FLOW_RETURN (info) = GST_FLOW_FLUSHING;
+    return GST_PAD_PROBE_HANDLED;
+  }
+  return GST_PAD_PROBE_DROP;
+}
+
+static GstPadProbeReturn
+gst_sip_sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstSipSink *self = GST_SIP_SINK (user_data);
+  GstEvent *event = NULL;
+  gboolean eos = FALSE;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_BOTH) {
+    event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    switch (GST_EVENT_TYPE (event)) {
+      case GST_EVENT_FLUSH_START:
+        g_mutex_lock (&self->lock);
+        self->flushing = TRUE;
+        g_cond_broadcast (&self->cond);
+        g_mutex_unlock (&self->lock);
+        return GST_PAD_PROBE_OK;
+      case GST_EVENT_FLUSH_STOP:
+        g_mutex_lock (&self->lock);
+        self->flushing = FALSE;
+        self->eos_posted = FALSE;
+        g_mutex_unlock (&self->lock);
+        return GST_PAD_PROBE_OK;
+      case GST_EVENT_SEGMENT:
+        g_mutex_lock (&self->lock);
+        gst_event_copy_segment (event, &self->segment);
+        g_mutex_unlock (&self->lock);
+        break;
+      case GST_EVENT_EOS:
+        eos = TRUE;
+        break;
+      default:
+        break;
+    }
+    if (!GST_EVENT_IS_SERIALIZED (event))
+      return GST_PAD_PROBE_OK;
+  }
+
+  g_mutex_lock (&self->lock);
+  while (!self->activated) {
+    SendMode mode;
+
+    if (self->flushing || self->shutdown) {
+      g_mutex_unlock (&self->lock);
+      return gst_sip_sink_flushing (info);
+    }
+
+    mode = gst_sip_sink_mode (self, eos);
+    if (mode == MODE_SEND) {
+      SipCall *call = g_object_ref (self->call);
+
+      g_mutex_unlock (&self->lock);
+      gst_sip_sink_activate (self, call);
+      g_object_unref (call);
+      g_mutex_lock (&self->lock);
+      self->activated = TRUE;
+      gst_sip_sink_update_clients (self);
+      continue;
+    }
+
+    if (mode == MODE_DISCARD) {
+      /* nothing will ever be sent: drop data, end at EOS */
+      gboolean post = eos && !self->eos_posted;
+
+      if (post)
+        self->eos_posted = TRUE;
+      g_mutex_unlock (&self->lock);
+      if (post) {
+        GstMessage *msg = gst_message_new_eos (GST_OBJECT (self));
+
+        GST_INFO_OBJECT (self, "EOS without a call to send into");
+        gst_message_set_seqnum (msg, gst_event_get_seqnum (event));
+        gst_element_post_message (GST_ELEMENT (self), msg);
+      }
+      return GST_PAD_PROBE_DROP;
+    }
+
+    if (!self->waited)
+      GST_DEBUG_OBJECT (self, "waiting for the call");
+    self->waited = TRUE;
+    g_cond_wait (&self->cond, &self->lock);
+  }
+
+  if (!event && !self->offset_done) {
+    GstBuffer *buf = NULL;
+
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+      buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    else if (gst_buffer_list_length (GST_PAD_PROBE_INFO_BUFFER_LIST (info)))
+      buf = gst_buffer_list_get (GST_PAD_PROBE_INFO_BUFFER_LIST (info), 0);
+    if (buf)
+      gst_sip_sink_apply_offset (self, buf);
+  }
+  g_mutex_unlock (&self->lock);
+
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+gst_sip_sink_handle_message (GstBin * bin, GstMessage * message)
+{
+  GstSipSink *self = GST_SIP_SINK (bin);
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS &&
+      GST_MESSAGE_SRC (message) == GST_OBJECT (self->udpsink)) {
+    SipCall *call;
+
+    g_mutex_lock (&self->lock);
+    call = self->call ? g_object_ref (self->call) : NULL;
+    g_mutex_unlock (&self->lock);
+    if (call) {
+      if (sip_call_get_state (call) != SIP_CALL_STATE_ENDED) {
+        GST_INFO_OBJECT (self, "played out: hanging up call %s",
+            sip_call_get_call_id (call));
+        sip_call_hangup (call);
+      }
+      g_object_unref (call);
+    }
+  }
+  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
+}
+
+/* ------------------------------------------------------------------------ */
+/* states */
+
+static GstStateChangeReturn
+gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
+{
+  GstSipSink *self = GST_SIP_SINK (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!gst_sip_check_factories (element, needed_factories))
+        return GST_STATE_CHANGE_FAILURE;
+      if (self->construct_failed) {
+        GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+            ("Could not create the elements sipsink needs."), (NULL));
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      if (!gst_sip_sink_pair (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      /* a sipsrc added after we went to READY */
+      if (!gst_sip_sink_pair (self))
+        return GST_STATE_CHANGE_FAILURE;
+      g_mutex_lock (&self->lock);
+      self->shutdown = FALSE;
+      self->flushing = FALSE;
+      self->eos_posted = FALSE;
+      g_mutex_unlock (&self->lock);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      g_mutex_lock (&self->lock);
+      self->shutdown = TRUE;
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:{
+      GstPad *pad;
+
+      /* the udpsink gets the next call's socket */
+      gst_element_set_state (self->udpsink, GST_STATE_NULL);
+      gst_element_set_locked_state (self->udpsink, TRUE);
+      g_object_set (self->udpsink, "socket", NULL, NULL);
+      g_signal_emit_by_name (self->udpsink, "clear");
+      pad = gst_element_get_static_pad (self->convert, "src");
+      gst_pad_set_offset (pad, 0);
+      gst_object_unref (pad);
+      g_mutex_lock (&self->lock);
+      self->activated = FALSE;
+      self->waited = FALSE;
+      self->offset_done = FALSE;
+      gst_segment_init (&self->segment, GST_FORMAT_TIME);
+      g_mutex_unlock (&self->lock);
+      break;
+    }
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      gst_sip_sink_unpair (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* properties */
+
+static void
+gst_sip_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSipSink *self = GST_SIP_SINK (object);
+
+  switch (prop_id) {
+    case PROP_SRC:
+      g_mutex_lock (&self->lock);
+      g_free (self->src_name);
+      self->src_name = g_value_dup_string (value);
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_CALL:
+      gst_sip_sink_attach_call (self, g_value_get_object (value), TRUE);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_sip_sink_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstSipSink *self = GST_SIP_SINK (object);
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_SRC:
+      g_value_set_string (value, self->src_name);
+      break;
+    case PROP_CALL:
+      g_value_set_object (value, self->call);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}

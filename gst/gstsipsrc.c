@@ -1,0 +1,1543 @@
+/* GStreamer SIP plugin: sipsrc
+ * Copyright (C) 2026 The gst-sip authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-sipsrc
+ * @title: sipsrc
+ * @see_also: sipsink, rtpbin
+ *
+ * sipsrc answers a SIP phone call and produces the caller's voice as raw
+ * audio (`audio/x-raw,format=S16LE,rate=8000,channels=1`).
+ *
+ * Without the #GstSipSrc:call property, sipsrc runs its own SIP user-agent
+ * server: going to READY it listens on UDP #GstSipSrc:port, answers the next
+ * call (G.711 μ-law, RFC 4733 telephone-event) and takes one call at a time:
+ * a second caller gets `486 Busy Here`. The call's RTP is received on a port
+ * pair from #GstSipSrc:rtp-port-range and goes through rtpbin (jitter buffer
+ * of #GstSipSrc:latency ms), rtppcmudepay and mulawdec. A change of the
+ * caller's SSRC keeps audio flowing.
+ *
+ * When the caller hangs up (or the call ends for another reason) the stream
+ * ends with EOS, so a recording is finished properly. Going back to NULL
+ * hangs up a call that is still active.
+ *
+ * A #sipsink in the same pipeline finds sipsrc by itself and sends its audio
+ * into the same call, from the same RTP port (symmetric RTP).
+ *
+ * Applications that run their own #SipAgent hand a call over with the
+ * #GstSipSrc:call property instead (one pipeline per call); sipsrc then
+ * creates no agent, answers the call once its media is ready (unless
+ * #GstSipSrc:auto-answer is %FALSE) and never hangs it up by itself.
+ *
+ * sipsrc posts element messages on the bus, each with the string fields
+ * `call-id`, `from`, `to` and `remote-address` ("ip:port" of the caller's
+ * RTP):
+ *
+ * * `sip-call-incoming`: a call arrived and was taken (own agent only)
+ * * `sip-call-ringing`: 180 Ringing was sent
+ * * `sip-call-answered`: 200 OK was sent
+ * * `sip-call-ended`: the call is over; field `reason` (string: remote-bye,
+ *   local-bye, cancelled, ack-timeout, shutdown, ...)
+ * * `sip-dtmf`: an RFC 4733 telephone-event digit ended; fields `digit`
+ *   (string "0"-"9", "*", "#", "A"-"D"), `number` (int, 0-15) and
+ *   `duration` (uint, milliseconds)
+ *
+ * Errors: the SIP port in use or not allowed is a RESOURCE/OPEN_READ error,
+ * a malformed setting (port range, source list) a RESOURCE/SETTINGS error,
+ * both at the NULL to READY state change.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 sipsrc port=6060 ! queue ! sipsink
+ * ]| Answers one call on UDP port 6060 and echoes the caller's voice back;
+ * exits when the caller hangs up.
+ * |[
+ * gst-launch-1.0 -e sipsrc port=6060 ! audioconvert ! wavenc ! filesink location=call.wav
+ * ]| Records one call into a WAV file.
+ * |[
+ * gst-launch-1.0 sipsrc ! audioconvert ! wavenc ! filesink location=call.wav \
+ *     filesrc location=prompt.wav ! decodebin ! audioconvert ! audioresample ! sipsink
+ * ]| Plays a prompt to the caller and records the call; hangs up once the
+ * prompt has been played out.
+ *
+ * Set `GST_DEBUG=sip*:6` to see every SIP message and the elements' log.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+#include <gst/rtp/rtp.h>
+#include <sip.h>
+
+#include "gstsipelements.h"
+#include "gstsipsrc.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
+#define GST_CAT_DEFAULT gst_sip_src_debug
+
+#define DEFAULT_HOST NULL
+#define DEFAULT_PORT SIP_AGENT_DEFAULT_PORT
+#define DEFAULT_RTP_PORT_RANGE SIP_AGENT_DEFAULT_RTP_PORT_RANGE
+#define DEFAULT_PUBLIC_ADDRESS NULL
+#define DEFAULT_LATENCY 60
+#define DEFAULT_ALLOWED_SOURCES NULL
+#define DEFAULT_AUTO_ANSWER TRUE
+
+/* how long to wait for the jitter buffer to drain at the end of a call before
+ * pushing EOS directly */
+#define EOS_DRAIN_TIMEOUT (1 * G_TIME_SPAN_SECOND)
+
+#define SRC_CAPS "audio/x-raw, format=(string)S16LE, rate=(int)8000, " \
+    "channels=(int)1, layout=(string)interleaved"
+
+enum
+{
+  PROP_0,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_BOUND_PORT,
+  PROP_RTP_PORT_RANGE,
+  PROP_PUBLIC_ADDRESS,
+  PROP_LATENCY,
+  PROP_ALLOWED_SOURCES,
+  PROP_AUTO_ANSWER,
+  PROP_CALL,
+  PROP_CALL_ID,
+  PROP_FROM,
+  PROP_TO,
+  PROP_REMOTE_ADDRESS,
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (SRC_CAPS));
+
+static const gchar *const needed_factories[] = {
+  "rtpbin", "udpsrc", "udpsink", "rtppcmudepay", "mulawdec", "fakesink", NULL
+};
+
+struct _GstSipSrc
+{
+  GstBin parent;
+
+  /* protects everything below, except where noted */
+  GMutex lock;
+  GCond cond;
+
+  /* settings */
+  gchar *host;
+  guint port;
+  gchar *rtp_port_range;
+  gchar *public_address;
+  guint latency;
+  gchar *allowed_sources;
+  gboolean auto_answer;
+
+  /* the ghost src pad (never changes) */
+  GstPad *srcpad;
+
+  /* children, created at NULL->READY (rtpbin) and per call (udp) */
+  GstElement *rtpbin;
+  GstElement *rtp_src;
+  GstElement *rtcp_src;
+  GstElement *rtcp_sink;
+  guint n_chains;
+
+  /* signalling */
+  SipAgent *agent;
+  SipCall *call;
+  gboolean call_from_property;  /* the application handed the call over */
+  gboolean had_call;            /* one call per run */
+  gulong state_changed_id;
+  gulong media_changed_id;
+  gint telephone_event_pt;      /* atomic: read from streaming threads */
+  gboolean answered_posted;
+  gboolean ended_posted;
+  gboolean answer_pending;      /* auto-answer once PAUSED */
+
+  /* end of stream */
+  gboolean flushing;            /* below PAUSED: nothing may be pushed */
+  gboolean eos_pending;         /* the call ended while flushing */
+  gboolean eos_scheduled;
+  gboolean eos_done;            /* EOS went out of the src pad */
+
+  /* DTMF, only touched by the telephone-event streaming thread */
+  gboolean dtmf_active;
+  gboolean dtmf_reported;
+  guint32 dtmf_ts;
+  guint dtmf_event;
+  guint dtmf_duration;
+};
+
+static void gst_sip_src_finalize (GObject * object);
+static void gst_sip_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_sip_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_sip_src_change_state (GstElement * element,
+    GstStateChange transition);
+static gboolean gst_sip_src_send_event (GstElement * element, GstEvent * event);
+static void gst_sip_src_handle_message (GstBin * bin, GstMessage * message);
+
+static gboolean gst_sip_src_setup_call (GstSipSrc * self, SipCall * call);
+static void gst_sip_src_schedule_eos (GstSipSrc * self);
+
+#define gst_sip_src_parent_class parent_class
+G_DEFINE_TYPE (GstSipSrc, gst_sip_src, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (sipsrc, "sipsrc", GST_RANK_NONE,
+    GST_TYPE_SIP_SRC, sip_element_init (plugin));
+
+static void
+gst_sip_src_class_init (GstSipSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
+
+  gobject_class->finalize = gst_sip_src_finalize;
+  gobject_class->set_property = gst_sip_src_set_property;
+  gobject_class->get_property = gst_sip_src_get_property;
+
+  /**
+   * GstSipSrc:host:
+   *
+   * The local address to listen on for SIP and RTP. %NULL or "0.0.0.0"
+   * means every IPv4 interface, "::" IPv4 and IPv6.
+   */
+  g_object_class_install_property (gobject_class, PROP_HOST,
+      g_param_spec_string ("host", "Host",
+          "Local address to listen on for SIP and RTP "
+          "(NULL or \"0.0.0.0\": all IPv4 interfaces, \"::\": IPv4 and IPv6)",
+          DEFAULT_HOST,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port",
+          "UDP port to listen on for SIP (0: any free port, see bound-port)",
+          0, 65535, DEFAULT_PORT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  g_object_class_install_property (gobject_class, PROP_BOUND_PORT,
+      g_param_spec_uint ("bound-port", "Bound port",
+          "The UDP port SIP actually listens on (0 when not listening)",
+          0, 65535, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_property (gobject_class, PROP_RTP_PORT_RANGE,
+      g_param_spec_string ("rtp-port-range", "RTP port range",
+          "Range of local UDP ports for the call's RTP (even port) and RTCP "
+          "(RTP port + 1), as \"first-last\"; busy ports are skipped",
+          DEFAULT_RTP_PORT_RANGE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  g_object_class_install_property (gobject_class, PROP_PUBLIC_ADDRESS,
+      g_param_spec_string ("public-address", "Public address",
+          "Address advertised in the SDP (c=, o=) and the Contact header, for "
+          "hosts behind NAT or in a cloud (NULL: the local address that "
+          "routes to the caller)", DEFAULT_PUBLIC_ADDRESS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+          "Jitter buffer size in milliseconds (late packets are dropped)",
+          0, G_MAXUINT, DEFAULT_LATENCY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  g_object_class_install_property (gobject_class, PROP_ALLOWED_SOURCES,
+      g_param_spec_string ("allowed-sources", "Allowed sources",
+          "Comma-separated list of networks (CIDR, IPv4 or IPv6, e.g. "
+          "\"10.0.0.0/8,2001:db8::/32\") allowed to call; others get "
+          "403 Forbidden (NULL or empty: everyone)", DEFAULT_ALLOWED_SOURCES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  g_object_class_install_property (gobject_class, PROP_AUTO_ANSWER,
+      g_param_spec_boolean ("auto-answer", "Auto answer",
+          "Answer the call (200 OK) as soon as its media is ready. With FALSE "
+          "the application answers with sip_call_answer()",
+          DEFAULT_AUTO_ANSWER,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstSipSrc:call:
+   *
+   * The current call. Applications running their own #SipAgent set it (in
+   * NULL or READY, or later when sipsrc has no call yet) to hand a call over;
+   * sipsrc then creates no agent of its own. Reading it gives the call
+   * sipsrc answered, or %NULL.
+   */
+  g_object_class_install_property (gobject_class, PROP_CALL,
+      g_param_spec_object ("call", "Call",
+          "The SIP call (SipCall): set it to hand over a call answered by the "
+          "application's own SipAgent (then sipsrc runs no agent); read it to "
+          "get the call sipsrc answered", SIP_TYPE_CALL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_property (gobject_class, PROP_CALL_ID,
+      g_param_spec_string ("call-id", "Call-ID",
+          "Call-ID of the current call (NULL when there is none)", NULL,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_property (gobject_class, PROP_FROM,
+      g_param_spec_string ("from", "From",
+          "From header of the current call (the caller)", NULL,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_property (gobject_class, PROP_TO,
+      g_param_spec_string ("to", "To",
+          "To header of the current call (the number or user dialled)", NULL,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_property (gobject_class, PROP_REMOTE_ADDRESS,
+      g_param_spec_string ("remote-address", "Remote address",
+          "The caller's RTP address of the current call, as \"ip:port\"",
+          NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "SIP call source", "Source/Audio/Network",
+      "Answers a SIP phone call (UDP, G.711 u-law, RFC 4733 DTMF) and "
+      "produces the caller's audio; the call's life and DTMF digits are "
+      "posted on the bus", "The gst-sip authors");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_sip_src_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_sip_src_send_event);
+  bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_sip_src_handle_message);
+
+  GST_DEBUG_CATEGORY_INIT (gst_sip_src_debug, "sipsrc", 0,
+      "SIP call source");
+}
+
+/* The src pad answers caps and latency queries itself while it has no
+ * target yet (before the first RTP packet). */
+static gboolean
+gst_sip_src_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstSipSrc *self = GST_SIP_SRC (parent);
+  GstPad *target;
+  gboolean res = FALSE;
+
+  target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+  if (target) {
+    res = gst_pad_query_default (pad, parent, query);
+    gst_object_unref (target);
+    if (res)
+      return TRUE;
+  }
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:{
+      guint latency;
+
+      g_mutex_lock (&self->lock);
+      latency = self->latency;
+      g_mutex_unlock (&self->lock);
+      gst_query_set_latency (query, TRUE, latency * GST_MSECOND,
+          GST_CLOCK_TIME_NONE);
+      res = TRUE;
+      break;
+    }
+    case GST_QUERY_CAPS:{
+      GstCaps *caps, *filter;
+
+      gst_query_parse_caps (query, &filter);
+      caps = gst_pad_get_pad_template_caps (pad);
+      if (filter) {
+        GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST);
+        gst_caps_unref (caps);
+        caps = tmp;
+      }
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      res = TRUE;
+      break;
+    }
+    default:
+      if (!target)
+        res = gst_pad_query_default (pad, parent, query);
+      break;
+  }
+  return res;
+}
+
+static GstPadProbeReturn
+gst_sip_src_src_event_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstSipSrc *self = GST_SIP_SRC (user_data);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    GST_DEBUG_OBJECT (self, "EOS leaves the src pad");
+    g_mutex_lock (&self->lock);
+    self->eos_done = TRUE;
+    g_cond_broadcast (&self->cond);
+    g_mutex_unlock (&self->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+gst_sip_src_init (GstSipSrc * self)
+{
+  GstPadTemplate *templ;
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+
+  self->host = g_strdup (DEFAULT_HOST);
+  self->port = DEFAULT_PORT;
+  self->rtp_port_range = g_strdup (DEFAULT_RTP_PORT_RANGE);
+  self->public_address = g_strdup (DEFAULT_PUBLIC_ADDRESS);
+  self->latency = DEFAULT_LATENCY;
+  self->allowed_sources = g_strdup (DEFAULT_ALLOWED_SOURCES);
+  self->auto_answer = DEFAULT_AUTO_ANSWER;
+  self->telephone_event_pt = -1;
+  self->flushing = TRUE;
+
+  templ = gst_static_pad_template_get (&src_template);
+  self->srcpad = gst_ghost_pad_new_no_target_from_template ("src", templ);
+  gst_object_unref (templ);
+  gst_pad_set_query_function (self->srcpad, gst_sip_src_src_query);
+  gst_pad_add_probe (self->srcpad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      gst_sip_src_src_event_probe, self, NULL);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  /* a live source: the udpsink for RTCP and the fakesink for DTMF inside do
+   * not make the bin a sink */
+  gst_bin_set_suppressed_flags (GST_BIN (self),
+      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+}
+
+static void
+gst_sip_src_finalize (GObject * object)
+{
+  GstSipSrc *self = GST_SIP_SRC (object);
+
+  g_clear_object (&self->call);
+  g_clear_object (&self->agent);
+  g_free (self->host);
+  g_free (self->rtp_port_range);
+  g_free (self->public_address);
+  g_free (self->allowed_sources);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* ------------------------------------------------------------------------ */
+/* bus messages */
+
+static gchar *
+gst_sip_src_call_remote_address (SipCall * call)
+{
+  GSocketAddress *addr = sip_call_get_remote_rtp_socket_address (call);
+  gchar *str = NULL;
+
+  if (addr) {
+    str = gst_sip_socket_address_to_string (addr);
+    g_object_unref (addr);
+  }
+  return str;
+}
+
+static void
+gst_sip_src_post_call_message (GstSipSrc * self, SipCall * call,
+    const gchar * name, const gchar * firstfield, ...)
+{
+  GstStructure *s;
+  gchar *remote = gst_sip_src_call_remote_address (call);
+
+  s = gst_structure_new (name,
+      "call-id", G_TYPE_STRING, sip_call_get_call_id (call),
+      "from", G_TYPE_STRING, sip_call_get_from (call),
+      "to", G_TYPE_STRING, sip_call_get_to (call),
+      "remote-address", G_TYPE_STRING, remote, NULL);
+  g_free (remote);
+  if (firstfield) {
+    va_list args;
+
+    va_start (args, firstfield);
+    gst_structure_set_valist (s, firstfield, args);
+    va_end (args);
+  }
+  GST_INFO_OBJECT (self, "posting %" GST_PTR_FORMAT, s);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* ------------------------------------------------------------------------ */
+/* rtpbin */
+
+static GstCaps *
+gst_sip_src_request_pt_map (GstElement * rtpbin, guint session, guint pt,
+    GstSipSrc * self)
+{
+  gint te_pt = g_atomic_int_get (&self->telephone_event_pt);
+
+  GST_DEBUG_OBJECT (self, "caps for payload type %u in session %u", pt,
+      session);
+  if (pt == 0)
+    return gst_caps_new_simple ("application/x-rtp",
+        "media", G_TYPE_STRING, "audio",
+        "clock-rate", G_TYPE_INT, 8000,
+        "encoding-name", G_TYPE_STRING, "PCMU",
+        "payload", G_TYPE_INT, 0, NULL);
+  if (te_pt >= 0 && pt == (guint) te_pt)
+    return gst_caps_new_simple ("application/x-rtp",
+        "media", G_TYPE_STRING, "audio",
+        "clock-rate", G_TYPE_INT, 8000,
+        "encoding-name", G_TYPE_STRING, "TELEPHONE-EVENT",
+        "payload", G_TYPE_INT, (gint) pt, NULL);
+  GST_WARNING_OBJECT (self, "no caps for payload type %u", pt);
+  return NULL;
+}
+
+static void
+gst_sip_src_new_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
+    guint session, guint ssrc, GstSipSrc * self)
+{
+  GST_DEBUG_OBJECT (self, "new jitterbuffer for SSRC %08x", ssrc);
+  /* start after two packets instead of holding the first one for the whole
+   * latency */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (jitterbuffer),
+          "faststart-min-packets"))
+    g_object_set (jitterbuffer, "faststart-min-packets", 2, NULL);
+}
+
+/* buffers from a decoder that is no longer the src pad's target (old SSRC)
+ * are dropped instead of returning not-linked upstream */
+static GstPadProbeReturn
+gst_sip_src_drop_unlinked_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  if (!gst_pad_is_linked (pad))
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+static const gchar dtmf_digits[] = "0123456789*#ABCD";
+
+static void
+gst_sip_src_report_dtmf (GstSipSrc * self)
+{
+  SipCall *call;
+  gchar digit[2] = { 0, 0 };
+
+  self->dtmf_reported = TRUE;
+  if (self->dtmf_event >= 16)
+    return;
+  digit[0] = dtmf_digits[self->dtmf_event];
+
+  g_mutex_lock (&self->lock);
+  call = self->call ? g_object_ref (self->call) : NULL;
+  g_mutex_unlock (&self->lock);
+  if (!call)
+    return;
+
+  gst_sip_src_post_call_message (self, call, "sip-dtmf",
+      "digit", G_TYPE_STRING, digit,
+      "number", G_TYPE_INT, (gint) self->dtmf_event,
+      "duration", G_TYPE_UINT, self->dtmf_duration / 8, NULL);
+  g_object_unref (call);
+}
+
+/* RFC 4733 telephone-event payloads, after the jitter buffer: one sip-dtmf
+ * message per key press, when it ends */
+static GstPadProbeReturn
+gst_sip_src_dtmf_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstSipSrc *self = GST_SIP_SRC (user_data);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  guint8 *payload;
+  guint32 ts;
+  gboolean marker, end;
+  guint event, duration;
+
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  if (gst_rtp_buffer_get_payload_len (&rtp) < 4) {
+    gst_rtp_buffer_unmap (&rtp);
+    return GST_PAD_PROBE_OK;
+  }
+  payload = gst_rtp_buffer_get_payload (&rtp);
+  ts = gst_rtp_buffer_get_timestamp (&rtp);
+  marker = gst_rtp_buffer_get_marker (&rtp);
+  event = payload[0];
+  end = (payload[1] & 0x80) != 0;
+  duration = GST_READ_UINT16_BE (payload + 2);
+  gst_rtp_buffer_unmap (&rtp);
+
+  if (!self->dtmf_active || ts != self->dtmf_ts || (marker
+          && event != self->dtmf_event)) {
+    /* a new key press; report the previous one if its end was lost */
+    if (self->dtmf_active && !self->dtmf_reported)
+      gst_sip_src_report_dtmf (self);
+    self->dtmf_active = TRUE;
+    self->dtmf_reported = FALSE;
+    self->dtmf_ts = ts;
+    self->dtmf_event = event;
+    self->dtmf_duration = duration;
+    GST_DEBUG_OBJECT (self, "DTMF event %u starts", event);
+  } else if (duration > self->dtmf_duration) {
+    self->dtmf_duration = duration;
+  }
+
+  if (end && !self->dtmf_reported)
+    gst_sip_src_report_dtmf (self);
+
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
+{
+  guint session, ssrc, pt;
+  gint te_pt;
+  GstBin *bin = GST_BIN (self);
+  GstPad *sinkpad;
+  guint n;
+
+  GST_DEBUG_OBJECT (self, "rtpbin pad %s:%s", GST_DEBUG_PAD_NAME (pad));
+  if (sscanf (GST_PAD_NAME (pad), "recv_rtp_src_%u_%u_%u", &session, &ssrc,
+          &pt) != 3)
+    return;
+
+  g_mutex_lock (&self->lock);
+  n = self->n_chains++;
+  g_mutex_unlock (&self->lock);
+  te_pt = g_atomic_int_get (&self->telephone_event_pt);
+
+  if (pt == 0) {
+    GstElement *depay, *dec;
+    GstPad *decsrc;
+    gchar *name;
+
+    name = g_strdup_printf ("pcmu_depay_%u", n);
+    depay = gst_element_factory_make ("rtppcmudepay", name);
+    g_free (name);
+    name = g_strdup_printf ("pcmu_dec_%u", n);
+    dec = gst_element_factory_make ("mulawdec", name);
+    g_free (name);
+    if (!depay || !dec) {
+      GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+          ("Missing element 'rtppcmudepay' or 'mulawdec'"), (NULL));
+      g_clear_object (&depay);
+      g_clear_object (&dec);
+      return;
+    }
+    gst_bin_add_many (bin, depay, dec, NULL);
+    gst_element_link (depay, dec);
+    gst_element_sync_state_with_parent (dec);
+    gst_element_sync_state_with_parent (depay);
+
+    decsrc = gst_element_get_static_pad (dec, "src");
+    gst_pad_add_probe (decsrc, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, gst_sip_src_drop_unlinked_probe,
+        NULL, NULL);
+    GST_INFO_OBJECT (self, "audio from SSRC %08x", ssrc);
+    gst_ghost_pad_set_target (GST_GHOST_PAD (self->srcpad), decsrc);
+    gst_object_unref (decsrc);
+
+    sinkpad = gst_element_get_static_pad (depay, "sink");
+    if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+      GST_ERROR_OBJECT (self, "could not link %s:%s",
+          GST_DEBUG_PAD_NAME (pad));
+    gst_object_unref (sinkpad);
+
+    /* the path from the network to the src pad exists now */
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
+  } else {
+    GstElement *depay = NULL, *sink;
+    gchar *name;
+
+    name = g_strdup_printf ("dtmf_sink_%u", n);
+    sink = gst_element_factory_make ("fakesink", name);
+    g_free (name);
+    g_object_set (sink, "sync", FALSE, "async", FALSE,
+        "enable-last-sample", FALSE, NULL);
+    gst_bin_add (bin, sink);
+    /* rtpdtmfdepay only takes dynamic payload types */
+    if (te_pt >= 96 && pt == (guint) te_pt) {
+      name = g_strdup_printf ("dtmf_depay_%u", n);
+      depay = gst_element_factory_make ("rtpdtmfdepay", name);
+      g_free (name);
+    }
+    if (depay) {
+      gst_bin_add (bin, depay);
+      gst_element_link (depay, sink);
+      gst_element_sync_state_with_parent (sink);
+      gst_element_sync_state_with_parent (depay);
+      sinkpad = gst_element_get_static_pad (depay, "sink");
+    } else {
+      gst_element_sync_state_with_parent (sink);
+      sinkpad = gst_element_get_static_pad (sink, "sink");
+    }
+    if (te_pt >= 0 && pt == (guint) te_pt)
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+          gst_sip_src_dtmf_probe, self, NULL);
+    if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+      GST_ERROR_OBJECT (self, "could not link %s:%s",
+          GST_DEBUG_PAD_NAME (pad));
+    gst_object_unref (sinkpad);
+  }
+}
+
+static gboolean
+gst_sip_src_build (GstSipSrc * self)
+{
+  GstElement *rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
+
+  if (!rtpbin)
+    return FALSE;
+
+  g_mutex_lock (&self->lock);
+  g_object_set (rtpbin, "latency", self->latency, "drop-on-latency", TRUE,
+      NULL);
+  g_mutex_unlock (&self->lock);
+  g_signal_connect (rtpbin, "request-pt-map",
+      G_CALLBACK (gst_sip_src_request_pt_map), self);
+  g_signal_connect (rtpbin, "new-jitterbuffer",
+      G_CALLBACK (gst_sip_src_new_jitterbuffer), self);
+  g_signal_connect (rtpbin, "pad-added", G_CALLBACK (gst_sip_src_pad_added),
+      self);
+  gst_bin_add (GST_BIN (self), rtpbin);
+  self->rtpbin = rtpbin;
+  return TRUE;
+}
+
+/* removes every child: the next run starts afresh */
+static void
+gst_sip_src_clear_children (GstSipSrc * self)
+{
+  GList *children, *l;
+
+  gst_ghost_pad_set_target (GST_GHOST_PAD (self->srcpad), NULL);
+
+  GST_OBJECT_LOCK (self);
+  children = NULL;
+  for (l = GST_BIN_CHILDREN (self); l; l = l->next)
+    children = g_list_prepend (children, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (self);
+
+  for (l = children; l; l = l->next) {
+    GstElement *child = l->data;
+
+    gst_element_set_locked_state (child, FALSE);
+    gst_element_set_state (child, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), child);
+  }
+  g_list_free_full (children, gst_object_unref);
+
+  g_mutex_lock (&self->lock);
+  self->rtpbin = NULL;
+  self->rtp_src = NULL;
+  self->rtcp_src = NULL;
+  self->rtcp_sink = NULL;
+  self->n_chains = 0;
+  g_mutex_unlock (&self->lock);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the call */
+
+/* drops RTP packets of payload types other than PCMU and telephone-event
+ * before rtpbin (a NULL answer to request-pt-map is an error there) */
+static GstPadProbeReturn
+gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstSipSrc *self = GST_SIP_SRC (user_data);
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  gint te_pt = g_atomic_int_get (&self->telephone_event_pt);
+  guint8 header[2];
+  guint pt;
+
+  if (gst_buffer_get_size (buf) < 12
+      || gst_buffer_extract (buf, 0, header, 2) != 2
+      || (header[0] & 0xc0) != 0x80) {
+    GST_LOG_OBJECT (self, "dropping a datagram that is not RTP");
+    return GST_PAD_PROBE_DROP;
+  }
+  pt = header[1] & 0x7f;
+  if (pt == 0 || (te_pt >= 0 && pt == (guint) te_pt))
+    return GST_PAD_PROBE_OK;
+  GST_LOG_OBJECT (self, "dropping RTP with payload type %u", pt);
+  return GST_PAD_PROBE_DROP;
+}
+
+static void
+gst_sip_src_update_remote (GstSipSrc * self, SipCall * call)
+{
+  GSocketAddress *addr;
+  GstElement *rtcp_sink;
+
+  g_mutex_lock (&self->lock);
+  rtcp_sink = self->rtcp_sink ? gst_object_ref (self->rtcp_sink) : NULL;
+  g_mutex_unlock (&self->lock);
+  if (!rtcp_sink)
+    return;
+
+  g_signal_emit_by_name (rtcp_sink, "clear");
+  addr = sip_call_get_remote_rtcp_socket_address (call);
+  if (addr && G_IS_INET_SOCKET_ADDRESS (addr)) {
+    GInetSocketAddress *isa = G_INET_SOCKET_ADDRESS (addr);
+    gchar *ip = g_inet_address_to_string (g_inet_socket_address_get_address
+        (isa));
+
+    GST_DEBUG_OBJECT (self, "sending RTCP to %s:%u", ip,
+        g_inet_socket_address_get_port (isa));
+    g_signal_emit_by_name (rtcp_sink, "add", ip,
+        (gint) g_inet_socket_address_get_port (isa));
+    g_free (ip);
+  }
+  g_clear_object (&addr);
+  gst_object_unref (rtcp_sink);
+}
+
+static void
+gst_sip_src_call_state_changed (SipCall * call, SipCallState state,
+    GstSipSrc * self)
+{
+  gboolean post_answered = FALSE, post_ended = FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (self->call != call) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  if ((state == SIP_CALL_STATE_ANSWERED || state == SIP_CALL_STATE_ACTIVE)
+      && !self->answered_posted) {
+    self->answered_posted = TRUE;
+    post_answered = TRUE;
+  } else if (state == SIP_CALL_STATE_ENDED && !self->ended_posted) {
+    self->ended_posted = TRUE;
+    post_ended = TRUE;
+  }
+  g_mutex_unlock (&self->lock);
+
+  GST_DEBUG_OBJECT (self, "call state %d", state);
+  if (state == SIP_CALL_STATE_RINGING)
+    gst_sip_src_post_call_message (self, call, "sip-call-ringing", NULL);
+  if (post_answered)
+    gst_sip_src_post_call_message (self, call, "sip-call-answered", NULL);
+  if (post_ended) {
+    const gchar *reason = sip_call_get_end_reason (call);
+
+    GST_INFO_OBJECT (self, "call ended: %s", GST_STR_NULL (reason));
+    gst_sip_src_post_call_message (self, call, "sip-call-ended",
+        "reason", G_TYPE_STRING, reason ? reason : "unknown", NULL);
+    gst_sip_src_schedule_eos (self);
+  }
+}
+
+static void
+gst_sip_src_call_media_changed (SipCall * call, GstSipSrc * self)
+{
+  g_mutex_lock (&self->lock);
+  if (self->call != call) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  g_mutex_unlock (&self->lock);
+
+  g_atomic_int_set (&self->telephone_event_pt,
+      sip_call_get_telephone_event_pt (call));
+  gst_sip_src_update_remote (self, call);
+  g_object_notify (G_OBJECT (self), "remote-address");
+}
+
+static GstElement *
+gst_sip_src_make_udp (GstSipSrc * self, const gchar * factory,
+    const gchar * name, GSocket * socket)
+{
+  GstElement *e = gst_element_factory_make (factory, name);
+
+  if (!e)
+    return NULL;
+  g_object_set (e, "socket", socket, "close-socket", FALSE, NULL);
+  return e;
+}
+
+static void
+gst_sip_src_start_child (GstSipSrc * self, GstElement * child)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+
+  if (clock) {
+    gst_element_set_clock (child, clock);
+    gst_object_unref (clock);
+  }
+  gst_element_set_base_time (child,
+      gst_element_get_base_time (GST_ELEMENT (self)));
+  gst_element_set_start_time (child,
+      gst_element_get_start_time (GST_ELEMENT (self)));
+  gst_element_sync_state_with_parent (child);
+}
+
+/* Takes @call (a new ref), receives its RTP on the call's own sockets and
+ * answers it when auto-answer is set. Any thread. */
+static gboolean
+gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
+{
+  GSocket *rtp_socket, *rtcp_socket;
+  GstElement *rtp_src, *rtcp_src = NULL, *rtcp_sink = NULL;
+  GstCaps *caps;
+  GstPad *pad;
+  gboolean auto_answer;
+  SipCallState state;
+
+  rtp_socket = sip_call_get_rtp_socket (call);
+  rtcp_socket = sip_call_get_rtcp_socket (call);
+  if (!rtp_socket) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("The call has no RTP socket."), ("call %s",
+            sip_call_get_call_id (call)));
+    return FALSE;
+  }
+
+  g_mutex_lock (&self->lock);
+  if (!self->rtpbin) {
+    g_mutex_unlock (&self->lock);
+    GST_WARNING_OBJECT (self, "not started, cannot take the call");
+    return FALSE;
+  }
+  self->call = g_object_ref (call);
+  self->had_call = TRUE;
+  self->answered_posted = FALSE;
+  self->ended_posted = FALSE;
+  self->eos_done = FALSE;
+  self->eos_scheduled = FALSE;
+  self->eos_pending = FALSE;
+  auto_answer = self->auto_answer;
+  g_atomic_int_set (&self->telephone_event_pt,
+      sip_call_get_telephone_event_pt (call));
+  self->state_changed_id = g_signal_connect (call, "state-changed",
+      G_CALLBACK (gst_sip_src_call_state_changed), self);
+  self->media_changed_id = g_signal_connect (call, "media-changed",
+      G_CALLBACK (gst_sip_src_call_media_changed), self);
+  g_mutex_unlock (&self->lock);
+
+  GST_INFO_OBJECT (self, "taking call %s from %s, local RTP port %u",
+      sip_call_get_call_id (call), sip_call_get_from (call),
+      sip_call_get_local_rtp_port (call));
+
+  /* udpsrc (RTP) -> rtpbin -> pad-added; udpsrc (RTCP) -> rtpbin;
+   * rtpbin -> udpsink (RTCP), all on the call's sockets */
+  rtp_src = gst_sip_src_make_udp (self, "udpsrc", "rtp_udpsrc", rtp_socket);
+  caps = gst_caps_new_simple ("application/x-rtp",
+      "media", G_TYPE_STRING, "audio",
+      "clock-rate", G_TYPE_INT, 8000,
+      "encoding-name", G_TYPE_STRING, "PCMU", NULL);
+  g_object_set (rtp_src, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  if (rtcp_socket) {
+    rtcp_src = gst_sip_src_make_udp (self, "udpsrc", "rtcp_udpsrc",
+        rtcp_socket);
+    caps = gst_caps_new_empty_simple ("application/x-rtcp");
+    g_object_set (rtcp_src, "caps", caps, NULL);
+    gst_caps_unref (caps);
+    rtcp_sink = gst_sip_src_make_udp (self, "udpsink", "rtcp_udpsink",
+        rtcp_socket);
+    g_object_set (rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
+  }
+
+  gst_bin_add (GST_BIN (self), rtp_src);
+  pad = gst_element_get_static_pad (rtp_src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+      gst_sip_src_rtp_filter_probe, self, NULL);
+  gst_object_unref (pad);
+  gst_element_link_pads (rtp_src, "src", self->rtpbin, "recv_rtp_sink_0");
+  if (rtcp_src) {
+    gst_bin_add_many (GST_BIN (self), rtcp_src, rtcp_sink, NULL);
+    gst_element_link_pads (rtcp_src, "src", self->rtpbin, "recv_rtcp_sink_0");
+    gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", rtcp_sink,
+        "sink");
+  }
+
+  g_mutex_lock (&self->lock);
+  self->rtp_src = rtp_src;
+  self->rtcp_src = rtcp_src;
+  self->rtcp_sink = rtcp_sink;
+  g_mutex_unlock (&self->lock);
+
+  gst_sip_src_update_remote (self, call);
+  if (rtcp_sink)
+    gst_sip_src_start_child (self, rtcp_sink);
+  if (rtcp_src)
+    gst_sip_src_start_child (self, rtcp_src);
+  gst_sip_src_start_child (self, rtp_src);
+
+  g_object_notify (G_OBJECT (self), "call");
+  g_object_notify (G_OBJECT (self), "call-id");
+  g_object_notify (G_OBJECT (self), "from");
+  g_object_notify (G_OBJECT (self), "to");
+  g_object_notify (G_OBJECT (self), "remote-address");
+
+  state = sip_call_get_state (call);
+  if (state == SIP_CALL_STATE_ENDED) {
+    gst_sip_src_call_state_changed (call, state, self);
+  } else if (auto_answer && (state == SIP_CALL_STATE_INCOMING
+          || state == SIP_CALL_STATE_RINGING)) {
+    gboolean now;
+
+    /* answer once the media flows (PAUSED or higher) */
+    g_mutex_lock (&self->lock);
+    now = !self->flushing;
+    self->answer_pending = !now;
+    g_mutex_unlock (&self->lock);
+    if (now) {
+      GST_INFO_OBJECT (self, "answering call %s",
+          sip_call_get_call_id (call));
+      sip_call_answer (call);
+    }
+  } else if (state == SIP_CALL_STATE_ANSWERED
+      || state == SIP_CALL_STATE_ACTIVE) {
+    gst_sip_src_call_state_changed (call, state, self);
+  }
+  return TRUE;
+}
+
+static void
+gst_sip_src_release_call (GstSipSrc * self)
+{
+  SipCall *call;
+
+  g_mutex_lock (&self->lock);
+  call = self->call;
+  self->call = NULL;
+  if (call) {
+    g_signal_handler_disconnect (call, self->state_changed_id);
+    g_signal_handler_disconnect (call, self->media_changed_id);
+    self->state_changed_id = self->media_changed_id = 0;
+  }
+  self->call_from_property = FALSE;
+  self->had_call = FALSE;
+  self->answer_pending = FALSE;
+  g_atomic_int_set (&self->telephone_event_pt, -1);
+  g_mutex_unlock (&self->lock);
+
+  if (call) {
+    g_object_unref (call);
+    g_object_notify (G_OBJECT (self), "call");
+  }
+}
+
+/* agent thread */
+static gboolean
+gst_sip_src_incoming_call (SipAgent * agent, SipCall * call, GstSipSrc * self)
+{
+  g_mutex_lock (&self->lock);
+  if (self->call || self->had_call || !self->rtpbin) {
+    g_mutex_unlock (&self->lock);
+    GST_INFO_OBJECT (self, "not taking call %s: already had one",
+        sip_call_get_call_id (call));
+    return FALSE;
+  }
+  g_mutex_unlock (&self->lock);
+
+  gst_sip_src_post_call_message (self, call, "sip-call-incoming", NULL);
+  if (!gst_sip_src_setup_call (self, call))
+    return FALSE;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* end of stream */
+
+static void
+gst_sip_src_push_eos (GstSipSrc * self)
+{
+  if (!gst_pad_has_current_caps (self->srcpad)) {
+    /* no audio ever came: make the stream valid for muxers (wavenc) */
+    GstCaps *caps = gst_static_pad_template_get_caps (&src_template);
+    gchar *stream_id;
+    GstSegment segment;
+
+    stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self),
+        "audio");
+    gst_pad_push_event (self->srcpad, gst_event_new_stream_start (stream_id));
+    g_free (stream_id);
+    gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
+    gst_caps_unref (caps);
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+  }
+  GST_DEBUG_OBJECT (self, "pushing EOS");
+  gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+}
+
+static void
+gst_sip_src_finish_stream (GstElement * element, gpointer user_data)
+{
+  GstSipSrc *self = GST_SIP_SRC (element);
+  GstElement *rtp_src = NULL, *rtcp_src = NULL;
+  GstPad *target;
+
+  g_mutex_lock (&self->lock);
+  if (self->eos_done || self->flushing) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  target = gst_ghost_pad_get_target (GST_GHOST_PAD (self->srcpad));
+  if (target) {
+    rtp_src = self->rtp_src ? gst_object_ref (self->rtp_src) : NULL;
+    rtcp_src = self->rtcp_src ? gst_object_ref (self->rtcp_src) : NULL;
+    gst_object_unref (target);
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (rtp_src) {
+    gint64 end_time = g_get_monotonic_time () + EOS_DRAIN_TIMEOUT;
+
+    /* EOS through the jitter buffer, so that its last packets come out */
+    GST_DEBUG_OBJECT (self, "draining the jitter buffer");
+    gst_element_send_event (rtp_src, gst_event_new_eos ());
+    if (rtcp_src)
+      gst_element_send_event (rtcp_src, gst_event_new_eos ());
+    g_mutex_lock (&self->lock);
+    while (!self->eos_done && !self->flushing)
+      if (!g_cond_wait_until (&self->cond, &self->lock, end_time))
+        break;
+    g_mutex_unlock (&self->lock);
+  }
+  g_clear_object (&rtp_src);
+  g_clear_object (&rtcp_src);
+
+  g_mutex_lock (&self->lock);
+  if (self->eos_done || self->flushing) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  g_mutex_unlock (&self->lock);
+  gst_sip_src_push_eos (self);
+}
+
+static void
+gst_sip_src_schedule_eos (GstSipSrc * self)
+{
+  g_mutex_lock (&self->lock);
+  if (self->eos_scheduled || self->eos_done) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  if (self->flushing) {
+    self->eos_pending = TRUE;
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  self->eos_scheduled = TRUE;
+  g_mutex_unlock (&self->lock);
+
+  gst_element_call_async (GST_ELEMENT (self), gst_sip_src_finish_stream,
+      NULL, NULL);
+}
+
+static gboolean
+gst_sip_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstSipSrc *self = GST_SIP_SRC (element);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    /* gst-launch -e: end the recording, the call stays up until NULL */
+    GST_INFO_OBJECT (self, "EOS requested by the application");
+    gst_event_unref (event);
+    gst_sip_src_schedule_eos (self);
+    return TRUE;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+}
+
+static void
+gst_sip_src_handle_message (GstBin * bin, GstMessage * message)
+{
+  switch (GST_MESSAGE_TYPE (message)) {
+    case GST_MESSAGE_EOS:
+      /* from the RTCP udpsink or the DTMF fakesink: sipsrc is no sink */
+      gst_message_unref (message);
+      return;
+    case GST_MESSAGE_ELEMENT:
+      /* rtpdtmfdepay's own messages: sipsrc posts sip-dtmf instead */
+      if (gst_message_has_name (message, "dtmf-event")) {
+        gst_message_unref (message);
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
+}
+
+/* ------------------------------------------------------------------------ */
+/* states */
+
+static gboolean
+gst_sip_src_start_agent (GstSipSrc * self)
+{
+  SipAgent *agent = sip_agent_new ();
+  GError *err = NULL;
+  gchar *host, *range, *public_address, *allowed;
+  guint port;
+
+  g_mutex_lock (&self->lock);
+  host = g_strdup (self->host);
+  range = g_strdup (self->rtp_port_range);
+  public_address = g_strdup (self->public_address);
+  allowed = g_strdup (self->allowed_sources);
+  port = self->port;
+  g_mutex_unlock (&self->lock);
+
+  if (host)
+    g_object_set (agent, "host", host, NULL);
+  g_object_set (agent, "port", port, "max-calls", 1, NULL);
+  if (range)
+    g_object_set (agent, "rtp-port-range", range, NULL);
+  if (public_address)
+    g_object_set (agent, "public-address", public_address, NULL);
+  if (allowed)
+    g_object_set (agent, "allowed-sources", allowed, NULL);
+  g_signal_connect (agent, "incoming-call",
+      G_CALLBACK (gst_sip_src_incoming_call), self);
+
+  if (!sip_agent_start (agent, &err)) {
+    if (g_error_matches (err, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG))
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid SIP settings: %s", err->message),
+          ("host=%s port=%u rtp-port-range=%s allowed-sources=%s",
+              GST_STR_NULL (host), port, GST_STR_NULL (range),
+              GST_STR_NULL (allowed)));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not listen for SIP on UDP port %u: %s", port,
+              err ? err->message : "unknown error"),
+          ("host=%s port=%u", GST_STR_NULL (host), port));
+    g_clear_error (&err);
+    g_object_unref (agent);
+    agent = NULL;
+  } else {
+    GST_INFO_OBJECT (self, "listening for SIP on %s port %u",
+        host ? host : "all interfaces", sip_agent_get_bound_port (agent));
+  }
+
+  g_free (host);
+  g_free (range);
+  g_free (public_address);
+  g_free (allowed);
+
+  if (!agent)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  self->agent = agent;
+  g_mutex_unlock (&self->lock);
+  g_object_notify (G_OBJECT (self), "bound-port");
+  return TRUE;
+}
+
+static void
+gst_sip_src_stop_agent (GstSipSrc * self)
+{
+  SipAgent *agent;
+
+  g_mutex_lock (&self->lock);
+  agent = self->agent;
+  self->agent = NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (agent) {
+    /* BYE to an active call; the thread is joined, no handler runs after */
+    sip_agent_stop (agent);
+    g_signal_handlers_disconnect_by_data (agent, self);
+    g_object_unref (agent);
+  }
+}
+
+static GstStateChangeReturn
+gst_sip_src_change_state (GstElement * element, GstStateChange transition)
+{
+  GstSipSrc *self = GST_SIP_SRC (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:{
+      SipCall *call;
+
+      if (!gst_sip_check_factories (element, needed_factories))
+        return GST_STATE_CHANGE_FAILURE;
+      if (!gst_sip_src_build (self))
+        return GST_STATE_CHANGE_FAILURE;
+
+      g_mutex_lock (&self->lock);
+      call = self->call;
+      self->call = NULL;
+      g_mutex_unlock (&self->lock);
+
+      if (call) {
+        /* handed over by the application before READY */
+        gboolean ok = gst_sip_src_setup_call (self, call);
+
+        g_object_unref (call);
+        g_mutex_lock (&self->lock);
+        self->call_from_property = TRUE;
+        g_mutex_unlock (&self->lock);
+        if (!ok) {
+          gst_sip_src_clear_children (self);
+          return GST_STATE_CHANGE_FAILURE;
+        }
+      } else if (!gst_sip_src_start_agent (self)) {
+        gst_sip_src_clear_children (self);
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      break;
+    }
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      g_mutex_lock (&self->lock);
+      self->flushing = TRUE;
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      gst_sip_src_stop_agent (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+      gst_sip_src_stop_agent (self);
+      gst_sip_src_release_call (self);
+      gst_sip_src_clear_children (self);
+    }
+    return ret;
+  }
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:{
+      gboolean eos, answer;
+      SipCall *call;
+
+      g_mutex_lock (&self->lock);
+      self->flushing = FALSE;
+      eos = self->eos_pending;
+      self->eos_pending = FALSE;
+      answer = self->answer_pending;
+      self->answer_pending = FALSE;
+      call = self->call ? g_object_ref (self->call) : NULL;
+      g_mutex_unlock (&self->lock);
+      if (eos)
+        gst_sip_src_schedule_eos (self);
+      if (answer && call) {
+        GST_INFO_OBJECT (self, "answering call %s",
+            sip_call_get_call_id (call));
+        sip_call_answer (call);
+      }
+      g_clear_object (&call);
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    }
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      gst_sip_src_release_call (self);
+      gst_sip_src_clear_children (self);
+      g_mutex_lock (&self->lock);
+      self->eos_done = FALSE;
+      self->eos_scheduled = FALSE;
+      self->eos_pending = FALSE;
+      g_mutex_unlock (&self->lock);
+      g_object_notify (G_OBJECT (self), "bound-port");
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* properties */
+
+static void
+gst_sip_src_set_call (GstSipSrc * self, SipCall * call)
+{
+  GstState state;
+
+  g_mutex_lock (&self->lock);
+  if (self->call == call) {
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  if (self->call || self->agent) {
+    g_mutex_unlock (&self->lock);
+    GST_WARNING_OBJECT (self, "already has a call or its own SIP agent: "
+        "set the call property before READY");
+    return;
+  }
+  g_mutex_unlock (&self->lock);
+
+  GST_OBJECT_LOCK (self);
+  state = GST_STATE (self);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!call)
+    return;
+  if (state == GST_STATE_NULL) {
+    /* taken over at NULL->READY */
+    g_mutex_lock (&self->lock);
+    self->call = g_object_ref (call);
+    g_mutex_unlock (&self->lock);
+  } else if (gst_sip_src_setup_call (self, call)) {
+    g_mutex_lock (&self->lock);
+    self->call_from_property = TRUE;
+    g_mutex_unlock (&self->lock);
+  }
+}
+
+static void
+gst_sip_src_set_string (GstSipSrc * self, gchar ** field, const GValue * value)
+{
+  g_mutex_lock (&self->lock);
+  g_free (*field);
+  *field = g_value_dup_string (value);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_sip_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSipSrc *self = GST_SIP_SRC (object);
+
+  switch (prop_id) {
+    case PROP_HOST:
+      gst_sip_src_set_string (self, &self->host, value);
+      break;
+    case PROP_PORT:
+      g_mutex_lock (&self->lock);
+      self->port = g_value_get_uint (value);
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_RTP_PORT_RANGE:
+      gst_sip_src_set_string (self, &self->rtp_port_range, value);
+      break;
+    case PROP_PUBLIC_ADDRESS:
+      gst_sip_src_set_string (self, &self->public_address, value);
+      break;
+    case PROP_LATENCY:{
+      GstElement *rtpbin;
+
+      g_mutex_lock (&self->lock);
+      self->latency = g_value_get_uint (value);
+      rtpbin = self->rtpbin ? gst_object_ref (self->rtpbin) : NULL;
+      g_mutex_unlock (&self->lock);
+      if (rtpbin) {
+        g_object_set (rtpbin, "latency", g_value_get_uint (value), NULL);
+        gst_object_unref (rtpbin);
+      }
+      break;
+    }
+    case PROP_ALLOWED_SOURCES:
+      gst_sip_src_set_string (self, &self->allowed_sources, value);
+      break;
+    case PROP_AUTO_ANSWER:
+      g_mutex_lock (&self->lock);
+      self->auto_answer = g_value_get_boolean (value);
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_CALL:
+      gst_sip_src_set_call (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstSipSrc *self = GST_SIP_SRC (object);
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_HOST:
+      g_value_set_string (value, self->host);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_BOUND_PORT:
+      g_value_set_uint (value,
+          self->agent ? sip_agent_get_bound_port (self->agent) : 0);
+      break;
+    case PROP_RTP_PORT_RANGE:
+      g_value_set_string (value, self->rtp_port_range);
+      break;
+    case PROP_PUBLIC_ADDRESS:
+      g_value_set_string (value, self->public_address);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint (value, self->latency);
+      break;
+    case PROP_ALLOWED_SOURCES:
+      g_value_set_string (value, self->allowed_sources);
+      break;
+    case PROP_AUTO_ANSWER:
+      g_value_set_boolean (value, self->auto_answer);
+      break;
+    case PROP_CALL:
+      g_value_set_object (value, self->call);
+      break;
+    case PROP_CALL_ID:
+      g_value_set_string (value,
+          self->call ? sip_call_get_call_id (self->call) : NULL);
+      break;
+    case PROP_FROM:
+      g_value_set_string (value,
+          self->call ? sip_call_get_from (self->call) : NULL);
+      break;
+    case PROP_TO:
+      g_value_set_string (value,
+          self->call ? sip_call_get_to (self->call) : NULL);
+      break;
+    case PROP_REMOTE_ADDRESS:
+      g_value_take_string (value,
+          self->call ? gst_sip_src_call_remote_address (self->call) : NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}

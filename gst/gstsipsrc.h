@@ -1,0 +1,25 @@
+/* GStreamer SIP plugin
+ * Copyright (C) 2026 The gst-sip authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_SIP_SRC (gst_sip_src_get_type ())
+G_DECLARE_FINAL_TYPE (GstSipSrc, gst_sip_src, GST, SIP_SRC, GstBin)
+
+G_END_DECLS

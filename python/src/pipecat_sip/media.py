@@ -1,0 +1,579 @@
+#
+# Copyright (c) 2026, The gst-sip authors
+#
+# SPDX-License-Identifier: BSD-2-Clause
+#
+
+"""The media of one SIP call: a single GStreamer pipeline built through PyGObject.
+
+::
+
+    sipsrc call=<Sip.Call> ! audioconvert ! audioresample
+        ! capsfilter caps=audio/x-raw,format=S16LE,rate=<in>,channels=1 ! appsink
+    appsrc format=time is-live=true ! audioconvert ! audioresample ! sipsink
+
+``sipsink`` pairs with the ``sipsrc`` of its pipeline by itself and sends from the
+call's RTP socket. All resampling between the call's 8 kHz G.711 and the Pipecat
+pipeline's rates is done by GStreamer, in C.
+
+Threads: appsink's ``new-sample`` runs in a GStreamer streaming thread and hands each
+buffer to a callback (the transport pushes it into Pipecat with
+``asyncio.run_coroutine_threadsafe``). Output audio goes through a small bounded
+queue to one writer thread that pushes it into appsrc; appsrc blocks when it holds
+``out_queue_ms`` of audio, and ``sipsink`` (udpsink ``sync=TRUE``) drains it in real
+time, so writes are paced by GStreamer and never block the event loop. While the bot
+is silent the writer keeps appsrc topped up with silence (RTP keeps flowing; trunks
+and NATs drop silent calls). Barge-in (:meth:`SIPMediaPipeline.flush`) sends
+flush-start/flush-stop(reset_time=False) through appsrc, which drops everything queued
+in appsrc, the converters and the RTP payloader, and restarts the timestamps.
+Bus messages are read with a bus sync handler (no GLib main loop needed) and
+delivered to the asyncio loop with ``call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from loguru import logger
+
+from pipecat_sip._gi import GLib, Gst, GstApp, ensure_gst  # noqa: F401
+from pipecat_sip.call import SIPCall
+
+__all__ = ["MediaCallbacks", "SIPMediaPipeline"]
+
+_counter = itertools.count(1)
+_EOS = object()
+
+
+@dataclass
+class MediaCallbacks:
+    """Where the media layer reports to. All but ``on_audio`` run on the asyncio loop.
+
+    Parameters:
+        on_audio: Called in a GStreamer streaming thread with each chunk of caller
+            audio (S16LE mono at the input rate). Must not block.
+        on_dtmf: A DTMF digit (``"0"``-``"9"``, ``"*"``, ``"#"``, ``"A"``-``"D"``) arrived.
+        on_connected: The call is up (ACK received).
+        on_ended: The call ended; the argument is the end reason.
+        on_error: GStreamer reported an error; the argument is its text.
+    """
+
+    on_audio: Callable[[bytes], None] | None = None
+    on_dtmf: Callable[[str], None] | None = None
+    on_connected: Callable[[], None] | None = None
+    on_ended: Callable[[str], None] | None = None
+    on_error: Callable[[str], None] | None = None
+
+
+class SIPMediaPipeline:
+    """One GStreamer pipeline carrying one call's audio in both directions.
+
+    Typical use (all methods are safe to call from the asyncio loop; the blocking
+    ones are coroutines that run GStreamer calls in a worker thread)::
+
+        media = SIPMediaPipeline(call, loop=loop, callbacks=MediaCallbacks(...))
+        await media.start(in_sample_rate=16000)
+        await media.start_output(out_sample_rate=24000)
+        await media.write(pcm_bytes)          # paced by GStreamer
+        await media.flush()                   # barge-in
+        await media.finish(timeout=10)        # EOS -> BYE after playout
+        await media.stop()                    # tear the pipeline down
+    """
+
+    def __init__(
+        self,
+        call: SIPCall,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        callbacks: MediaCallbacks,
+        latency_ms: int | None = None,
+        out_queue_ms: int = 60,
+        auto_silence: bool = True,
+        auto_answer: bool = True,
+    ):
+        """Prepare (but do not build) the pipeline.
+
+        Args:
+            call: The call whose media this carries.
+            loop: The asyncio loop callbacks are delivered on.
+            callbacks: Where to report audio and events.
+            latency_ms: ``sipsrc`` jitter-buffer latency; ``None`` keeps the element default.
+            out_queue_ms: Most audio appsrc holds before a write blocks.
+            auto_silence: Keep RTP flowing with silence while the bot says nothing.
+            auto_answer: Answer the call (200 OK) once the pipeline is playing, if it is
+                not answered yet.
+        """
+        self.call = call
+        self._loop = loop
+        self._cb = callbacks
+        self._latency_ms = latency_ms
+        self._out_queue_ms = max(20, out_queue_ms)
+        self._auto_silence = auto_silence
+        self._auto_answer = auto_answer
+        self.name = f"sip-call-{next(_counter)}"
+
+        self.in_sample_rate = 0
+        self.out_sample_rate = 0
+        self._pipeline: Gst.Pipeline | None = None
+        self._appsrc: GstApp.AppSrc | None = None
+        self._appsink: GstApp.AppSink | None = None
+
+        # Output writer thread state.
+        self._out_q: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=2)
+        self._gen = 0
+        self._push_lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._writer_stop = threading.Event()
+        self._next_pts: int | None = None
+        self._discont = True
+        self._eos_sent = False
+
+        self._src_answers = False
+        self._started = False
+        self._stopped = False
+        self._connected = False
+        self._ended = False
+        self._end_reason: str | None = None
+        self._ended_event = asyncio.Event()
+        self._drained_event = threading.Event()
+        self._state_handler_id: int | None = None
+
+        # Statistics (bytes of output audio actually handed to appsrc, bot audio only).
+        self.bytes_pushed = 0
+        self.flushes = 0
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def ended(self) -> bool:
+        """Whether the call has ended."""
+        return self._ended
+
+    @property
+    def end_reason(self) -> str | None:
+        """Why the call ended, once it has."""
+        return self._end_reason
+
+    @property
+    def pipeline(self) -> Gst.Pipeline | None:
+        """The GStreamer pipeline (``None`` before :meth:`start` and after :meth:`stop`)."""
+        return self._pipeline
+
+    # ------------------------------------------------------------------ build
+
+    def _make(self, factory: str, name: str | None = None) -> Gst.Element:
+        el = Gst.ElementFactory.make(factory, name)
+        if el is None:
+            raise RuntimeError(f"cannot create GStreamer element {factory}")
+        return el
+
+    def _build(self) -> None:
+        ensure_gst()
+        p = Gst.Pipeline.new(self.name)
+
+        src = self._make("sipsrc", "sipsrc")
+        src.set_property("call", self.call.sip_call)
+        if self._latency_ms is not None and src.find_property("latency") is not None:
+            src.set_property("latency", int(self._latency_ms))
+        # sipsrc answers a handed-over call itself once its media is ready (auto-answer);
+        # without that property we answer after PLAYING (see _start_sync).
+        self._src_answers = src.find_property("auto-answer") is not None
+        if self._src_answers:
+            src.set_property("auto-answer", bool(self._auto_answer))
+        conv_in = self._make("audioconvert", "in_convert")
+        res_in = self._make("audioresample", "in_resample")
+        caps_in = self._make("capsfilter", "in_caps")
+        caps_in.set_property(
+            "caps",
+            Gst.Caps.from_string(
+                f"audio/x-raw,format=S16LE,layout=interleaved,rate={self.in_sample_rate},channels=1"
+            ),
+        )
+        sink = self._make("appsink", "appsink")
+        sink.set_property("emit-signals", True)
+        sink.set_property("sync", False)
+        sink.set_property("async", False)
+        sink.set_property("max-buffers", 50)
+        sink.set_property("drop", True)
+        sink.connect("new-sample", self._on_new_sample)
+
+        appsrc = self._make("appsrc", "appsrc")
+        appsrc.set_property("format", Gst.Format.TIME)
+        appsrc.set_property("is-live", True)
+        appsrc.set_property("do-timestamp", False)
+        appsrc.set_property("block", True)
+        appsrc.set_property("emit-signals", False)
+        conv_out = self._make("audioconvert", "out_convert")
+        res_out = self._make("audioresample", "out_resample")
+        sipsink = self._make("sipsink", "sipsink")
+
+        for el in (src, conv_in, res_in, caps_in, sink, appsrc, conv_out, res_out, sipsink):
+            p.add(el)
+        if not (src.link(conv_in) and conv_in.link(res_in) and res_in.link(caps_in)
+                and caps_in.link(sink)):
+            raise RuntimeError("cannot link sipsrc ! audioconvert ! audioresample ! appsink")
+        if not (appsrc.link(conv_out) and conv_out.link(res_out) and res_out.link(sipsink)):
+            raise RuntimeError("cannot link appsrc ! audioconvert ! audioresample ! sipsink")
+
+        bus = p.get_bus()
+        bus.set_sync_handler(self._on_bus_message)
+
+        self._pipeline = p
+        self._appsrc = appsrc
+        self._appsink = sink
+
+    # ------------------------------------------------------------------ start/stop
+
+    async def start(self, in_sample_rate: int) -> None:
+        """Build the pipeline, set it PLAYING and answer the call (if not answered yet).
+
+        Args:
+            in_sample_rate: Rate of the audio handed to ``on_audio`` (Pipecat's input rate).
+        """
+        if self._started:
+            return
+        self._started = True
+        self.in_sample_rate = int(in_sample_rate)
+        try:
+            self._state_handler_id = self.call.sip_call.connect(
+                "state-changed", self._on_call_state_changed
+            )
+        except TypeError:
+            self._state_handler_id = None
+        await asyncio.to_thread(self._start_sync)
+        # The call may have been answered and acknowledged before we were listening.
+        self._check_call_state()
+
+    def _start_sync(self) -> None:
+        self._build()
+        assert self._pipeline is not None
+        ret = self._pipeline.set_state(Gst.State.PLAYING)
+        if ret == Gst.StateChangeReturn.FAILURE:
+            raise RuntimeError(f"{self.name}: cannot set the pipeline to PLAYING")
+        logger.debug(f"{self.name}: pipeline playing ({ret.value_nick}) for {self.call}")
+        if (self._auto_answer and not self._src_answers
+                and self.call.state in ("incoming", "ringing")):
+            logger.debug(f"{self.name}: answering {self.call.call_id}")
+            self.call.answer()
+
+    async def start_output(self, out_sample_rate: int) -> None:
+        """Set the bot's output rate and start the writer thread.
+
+        Args:
+            out_sample_rate: Rate of the audio given to :meth:`write` (Pipecat's output rate).
+        """
+        if self._writer is not None or self._stopped:
+            return
+        self.out_sample_rate = int(out_sample_rate)
+        appsrc = self._appsrc
+        if appsrc is None:
+            raise RuntimeError("start() must come before start_output()")
+        appsrc.set_property(
+            "caps",
+            Gst.Caps.from_string(
+                f"audio/x-raw,format=S16LE,layout=interleaved,rate={self.out_sample_rate},channels=1"
+            ),
+        )
+        appsrc.set_property("max-bytes", self._bytes_for_ms(self._out_queue_ms))
+        self._writer = threading.Thread(target=self._writer_loop, name=f"{self.name}-out", daemon=True)
+        self._writer.start()
+
+    async def stop(self) -> None:
+        """Tear the pipeline down (NULL state) and stop the writer thread. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._writer_stop.set()
+        self._gen += 1
+        self._drain_queue()
+        await asyncio.to_thread(self._stop_sync)
+
+    def _stop_sync(self) -> None:
+        if self._appsrc is not None:
+            # Unblock a push waiting for room.
+            self._appsrc.send_event(Gst.Event.new_flush_start())
+        if self._writer is not None:
+            self._writer.join(timeout=5)
+        if self._pipeline is not None:
+            self._pipeline.set_state(Gst.State.NULL)
+            bus = self._pipeline.get_bus()
+            bus.set_sync_handler(None)
+        if self._state_handler_id is not None:
+            try:
+                self.call.sip_call.disconnect(self._state_handler_id)
+            except (TypeError, ValueError):
+                pass
+            self._state_handler_id = None
+        self._pipeline = None
+        self._appsrc = None
+        self._appsink = None
+        logger.debug(f"{self.name}: pipeline stopped")
+
+    def hangup(self) -> None:
+        """Hang the call up now (BYE), without waiting for queued audio."""
+        if not self.call.ended:
+            self.call.hangup()
+
+    async def finish(self, timeout: float = 10.0) -> bool:
+        """End the bot's audio (EOS into appsrc) and wait until the call has hung up.
+
+        ``sipsink`` sends BYE once the last queued audio has been played out. If the
+        call does not end within ``timeout`` seconds it is hung up at once.
+
+        Args:
+            timeout: Most seconds to wait for playout and BYE.
+
+        Returns:
+            Whether the call ended by itself after playout (``False``: forced hang-up).
+        """
+        if self._ended:
+            return True
+        if self._appsrc is None or self._writer is None:
+            self.hangup()
+            return False
+        await asyncio.to_thread(self._put, (self._gen, _EOS))
+        try:
+            await asyncio.wait_for(self._ended_event.wait(), timeout)
+            return True
+        except (TimeoutError, asyncio.TimeoutError):
+            logger.warning(f"{self.name}: call did not end {timeout}s after EOS; hanging up")
+            self.hangup()
+            return False
+
+    # ------------------------------------------------------------------ output
+
+    def _bytes_for_ms(self, ms: float) -> int:
+        return int(self.out_sample_rate * ms / 1000) * 2
+
+    def _put(self, item: tuple[int, Any]) -> None:
+        while not self._writer_stop.is_set():
+            try:
+                self._out_q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    async def write(self, audio: bytes) -> bool:
+        """Queue bot audio (S16LE mono at the output rate) for the call.
+
+        Returns once the audio is queued; the queue is small and drained by GStreamer
+        in real time, so successive writes are paced like an audio device.
+
+        Args:
+            audio: PCM bytes.
+
+        Returns:
+            ``False`` if the call is over or output is not running.
+        """
+        if self._stopped or self._ended or self._writer is None or self._eos_sent:
+            return False
+        if not audio:
+            return True
+        item = (self._gen, bytes(audio))
+        try:
+            self._out_q.put_nowait(item)
+        except queue.Full:
+            await asyncio.to_thread(self._put, item)
+        return not (self._stopped or self._ended)
+
+    def _drain_queue(self) -> None:
+        while True:
+            try:
+                self._out_q.get_nowait()
+            except queue.Empty:
+                return
+
+    async def flush(self) -> None:
+        """Drop all queued bot audio at once (barge-in).
+
+        Everything still in the writer queue, appsrc, the converters and the RTP
+        payloader is dropped with flush-start/flush-stop(reset_time=False); the next
+        audio is timestamped from the current running time.
+        """
+        if self._appsrc is None or self._stopped:
+            return
+        await asyncio.to_thread(self._flush_sync)
+
+    def _flush_sync(self) -> None:
+        appsrc = self._appsrc
+        if appsrc is None:
+            return
+        self._gen += 1
+        self._drain_queue()
+        appsrc.send_event(Gst.Event.new_flush_start())
+        with self._push_lock:
+            self._drain_queue()
+            appsrc.send_event(Gst.Event.new_flush_stop(False))
+            self._next_pts = None
+            self._discont = True
+            self.flushes += 1
+        logger.debug(f"{self.name}: output flushed")
+
+    def _writer_loop(self) -> None:
+        appsrc = self._appsrc
+        assert appsrc is not None
+        silence_chunk = bytes(self._bytes_for_ms(20))
+        low_water = 40 * Gst.MSECOND
+        while not self._writer_stop.is_set():
+            try:
+                gen, data = self._out_q.get(timeout=0.005)
+            except queue.Empty:
+                if not self._auto_silence or self._eos_sent or self._ended:
+                    continue
+                try:
+                    level = appsrc.get_property("current-level-time")
+                except TypeError:
+                    level = 0
+                if level >= low_water:
+                    continue
+                gen, data = self._gen, silence_chunk
+                is_silence = True
+            else:
+                is_silence = False
+            with self._push_lock:
+                if gen != self._gen or self._writer_stop.is_set():
+                    continue
+                if data is _EOS:
+                    self._eos_sent = True
+                    logger.debug(f"{self.name}: end of bot audio (EOS into appsrc)")
+                    appsrc.end_of_stream()
+                    continue
+                if self._eos_sent:
+                    continue
+                ret = self._push(appsrc, data)
+                if ret == Gst.FlowReturn.OK and not is_silence:
+                    self.bytes_pushed += len(data)
+            if ret in (Gst.FlowReturn.EOS,) or (
+                ret == Gst.FlowReturn.FLUSHING and self._writer_stop.is_set()
+            ):
+                break
+
+    def _push(self, appsrc: GstApp.AppSrc, data: bytes) -> Gst.FlowReturn:
+        pipeline = self._pipeline
+        if pipeline is None:
+            return Gst.FlowReturn.FLUSHING
+        n_samples = len(data) // 2
+        duration = Gst.util_uint64_scale_int(n_samples, Gst.SECOND, self.out_sample_rate)
+        clock = pipeline.get_clock()
+        if clock is not None:
+            now = clock.get_time() - pipeline.get_base_time()
+        else:
+            now = 0
+        if self._next_pts is None or self._next_pts < now:
+            # First buffer, after a flush, or after an underrun: restart at "now".
+            self._next_pts = max(now, 0)
+            self._discont = True
+        buf = Gst.Buffer.new_wrapped(data)
+        buf.pts = self._next_pts
+        buf.dts = Gst.CLOCK_TIME_NONE
+        buf.duration = duration
+        if self._discont:
+            buf.set_flags(Gst.BufferFlags.DISCONT)
+            self._discont = False
+        self._next_pts += duration
+        return appsrc.push_buffer(buf)
+
+    # ------------------------------------------------------------------ input
+
+    def _on_new_sample(self, sink: GstApp.AppSink) -> Gst.FlowReturn:
+        sample = sink.emit("pull-sample")
+        if sample is None:
+            return Gst.FlowReturn.EOS
+        buf = sample.get_buffer()
+        if buf is None:
+            return Gst.FlowReturn.OK
+        ok, info = buf.map(Gst.MapFlags.READ)
+        if not ok:
+            return Gst.FlowReturn.OK
+        try:
+            data = bytes(info.data)
+        finally:
+            buf.unmap(info)
+        cb = self._cb.on_audio
+        if cb is not None and data:
+            try:
+                cb(data)
+            except Exception as e:  # never let an exception escape into GStreamer
+                logger.error(f"{self.name}: on_audio callback failed: {e}")
+        return Gst.FlowReturn.OK
+
+    # ------------------------------------------------------------------ events
+
+    def _call_soon(self, fn: Callable[..., None] | None, *args: Any) -> None:
+        if fn is None:
+            return
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            pass  # loop closed
+
+    def _check_call_state(self) -> None:
+        st = self.call.state
+        if st == "active":
+            self._set_connected()
+        elif st == "ended":
+            self._set_ended(self.call.end_reason or "ended")
+
+    def _set_connected(self) -> None:
+        if self._connected or self._ended:
+            return
+        self._connected = True
+        if self._cb.on_connected:
+            self._cb.on_connected()
+
+    def _set_ended(self, reason: str) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._end_reason = reason
+        self._writer_stop.set()
+        self._ended_event.set()
+        logger.debug(f"{self.name}: call {self.call.call_id} ended ({reason})")
+        if self._cb.on_ended:
+            self._cb.on_ended(reason)
+
+    def _on_call_state_changed(self, _sip_call: Any, state: Any) -> None:
+        # Agent thread.
+        nick = getattr(state, "value_nick", None) or str(state).rsplit("_", 1)[-1].lower()
+        if nick == "active":
+            self._call_soon(self._set_connected)
+        elif nick == "ended":
+            self._call_soon(self._set_ended, self.call.end_reason or "ended")
+
+    def _on_bus_message(self, _bus: Gst.Bus, msg: Gst.Message) -> Gst.BusSyncReply:
+        # Any GStreamer thread.
+        t = msg.type
+        if t == Gst.MessageType.ELEMENT:
+            s = msg.get_structure()
+            name = s.get_name() if s is not None else ""
+            if name == "sip-dtmf":
+                digit = s.get_string("digit")
+                if digit:
+                    self._call_soon(self._cb.on_dtmf, digit)
+            elif name == "sip-call-ended":
+                reason = s.get_string("reason") or "ended"
+                self._call_soon(self._set_ended, reason)
+            elif name == "sip-call-answered":
+                pass  # on_connected comes with the ACK (state "active")
+        elif t == Gst.MessageType.ERROR:
+            err, dbg = msg.parse_error()
+            src = msg.src.get_name() if msg.src is not None else "?"
+            text = f"{src}: {err.message}"
+            logger.error(f"{self.name}: GStreamer error from {text} ({dbg})")
+            self._call_soon(self._cb.on_error, text)
+        elif t == Gst.MessageType.WARNING:
+            err, dbg = msg.parse_warning()
+            logger.warning(f"{self.name}: GStreamer warning: {err.message} ({dbg})")
+        elif t == Gst.MessageType.EOS:
+            logger.debug(f"{self.name}: pipeline EOS")
+        return Gst.BusSyncReply.DROP
+
+    def __repr__(self) -> str:
+        """Short description for logs."""
+        return f"<SIPMediaPipeline {self.name} {self.call.call_id}>"

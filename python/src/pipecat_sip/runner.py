@@ -1,0 +1,312 @@
+#
+# Copyright (c) 2026, The gst-sip authors
+#
+# SPDX-License-Identifier: BSD-2-Clause
+#
+
+"""Run a Pipecat ``bot(runner_args)`` on SIP calls, or hand over to Pipecat's runner.
+
+A quickstart-style ``bot.py`` gains SIP with two imports and one
+``transport_params`` entry::
+
+    from pipecat_sip import SIPParams
+    from pipecat_sip.runner import create_transport, main
+
+    transport_params = {
+        "daily": lambda: DailyParams(audio_in_enabled=True, audio_out_enabled=True),
+        "webrtc": lambda: TransportParams(audio_in_enabled=True, audio_out_enabled=True),
+        "sip": lambda: SIPParams(audio_in_enabled=True, audio_out_enabled=True),
+    }
+
+    async def bot(runner_args):
+        transport = await create_transport(runner_args, transport_params)
+        ...
+
+    if __name__ == "__main__":
+        main()
+
+``python bot.py -t sip`` (or ``--transport sip``) answers SIP calls with the settings
+from the environment (``SIP_SERVER_HOST``, ``SIP_SERVER_PORT``, ``SIP_RTP_PORT_RANGE``,
+``SIP_PUBLIC_ADDRESS``, ``SIP_ALLOWED_SOURCES``, ``SIP_MAX_CALLS``; see
+:mod:`pipecat_sip.config`) and runs ``bot()`` once per answered call, many calls at
+once, each with its own GStreamer pipeline. Any other ``-t`` (or none) runs
+``pipecat.runner.run.main()`` unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from loguru import logger
+
+from pipecat.runner.types import CallData, RunnerArguments
+from pipecat.transports.base_transport import BaseTransport, TransportParams
+
+from pipecat_sip.call import SIPCall
+from pipecat_sip.config import SIPConfigError, SIPServerConfig
+from pipecat_sip.server import SIPServer, SIPServerError, guess_public_host
+from pipecat_sip.transport import SIPParams, SIPTransport
+
+__all__ = [
+    "SIPRunnerArguments",
+    "create_transport",
+    "main",
+    "run_sip_server",
+]
+
+BotFunction = Callable[[Any], Awaitable[None]]
+
+
+@dataclass
+class SIPRunnerArguments(RunnerArguments):
+    """Runner arguments for one SIP call.
+
+    ``call_data`` (Pipecat's :class:`~pipecat.runner.types.CallData`) is filled in too:
+    ``call_id``, ``from_number`` (caller's user part), ``to_number`` (dialled user part),
+    and ``body`` with the INVITE headers.
+
+    Parameters:
+        call: The call (Call-ID, From, To, remote address, INVITE headers).
+    """
+
+    call: SIPCall
+
+
+def _sip_params(params: Any) -> SIPParams:
+    if isinstance(params, SIPParams):
+        return params
+    if isinstance(params, TransportParams):
+        fields = {
+            name: getattr(params, name)
+            for name in type(params).model_fields
+            if name in SIPParams.model_fields and name in params.model_fields_set
+        }
+        return SIPParams(**fields)
+    raise TypeError(f'transport_params["sip"]() must return SIPParams, not {type(params).__name__}')
+
+
+async def create_transport(
+    runner_args: Any, transport_params: dict[str, Callable[[], Any]]
+) -> BaseTransport:
+    """Create the transport for a session: SIP for a SIP call, else Pipecat's choice.
+
+    Args:
+        runner_args: The runner arguments given to ``bot()``.
+        transport_params: Transport name -> parameter factory, as for Pipecat's
+            ``create_transport``, with a ``"sip"`` entry for SIP calls.
+
+    Returns:
+        A :class:`SIPTransport` for :class:`SIPRunnerArguments`, otherwise the transport
+        ``pipecat.runner.utils.create_transport`` builds.
+
+    Raises:
+        ValueError: if ``transport_params`` has no ``"sip"`` entry for a SIP call.
+    """
+    if isinstance(runner_args, SIPRunnerArguments):
+        factory = transport_params.get("sip")
+        if factory is None:
+            raise ValueError(
+                'Missing factory for transport type "sip" in transport_params: add '
+                '"sip": lambda: SIPParams(audio_in_enabled=True, audio_out_enabled=True)'
+            )
+        return SIPTransport(runner_args.call, _sip_params(factory()))
+
+    from pipecat.runner.utils import create_transport as pipecat_create_transport
+
+    return await pipecat_create_transport(runner_args, transport_params)
+
+
+def _get_bot_function() -> BotFunction:
+    main_module = sys.modules.get("__main__")
+    fn = getattr(main_module, "bot", None)
+    if fn is None:
+        try:
+            import bot as bot_module  # type: ignore[import-not-found]
+
+            fn = getattr(bot_module, "bot", None)
+        except ImportError:
+            fn = None
+    if fn is None or not inspect.iscoroutinefunction(fn):
+        raise ImportError(
+            "Could not find an async 'bot(runner_args)' function in the calling script."
+        )
+    return fn
+
+
+def _runner_args_for(call: SIPCall) -> SIPRunnerArguments:
+    args = SIPRunnerArguments(
+        call=call,
+        session_id=call.call_id,
+        body=call.to_dict(),
+        call_data=CallData(
+            call_id=call.call_id,
+            from_number=call.from_user,
+            to_number=call.to_user,
+            body=dict(call.headers),
+        ),
+    )
+    return args
+
+
+async def run_sip_server(
+    bot: BotFunction,
+    config: SIPServerConfig,
+    *,
+    stop_event: asyncio.Event | None = None,
+    on_ready: Callable[[SIPServer], None] | None = None,
+    handle_signals: bool = True,
+    cli_args: argparse.Namespace | None = None,
+) -> None:
+    """Answer SIP calls and run ``bot(runner_args)`` once per call until stopped.
+
+    Args:
+        bot: The bot coroutine function.
+        config: Server settings.
+        stop_event: Set it to stop the server (default: SIGINT/SIGTERM stop it).
+        on_ready: Called once the SIP socket is bound (e.g. to print how to call).
+        handle_signals: Install SIGINT/SIGTERM handlers that stop the server.
+        cli_args: Parsed command line, passed on as ``runner_args.cli_args``.
+
+    Raises:
+        SIPServerError: if the server cannot start (port in use, missing library, ...).
+    """
+    loop = asyncio.get_running_loop()
+    stop = stop_event or asyncio.Event()
+    sessions: set[asyncio.Task] = set()
+
+    server: SIPServer
+
+    async def run_call(call: SIPCall) -> None:
+        runner_args = _runner_args_for(call)
+        runner_args.cli_args = cli_args
+        try:
+            await bot(runner_args)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            logger.exception(f"bot() failed on call {call.call_id}: {e}")
+        finally:
+            if not call.ended:
+                logger.debug(f"bot() returned on call {call.call_id}; hanging up")
+                call.hangup()
+            server.forget(call)
+
+    def on_call(call: SIPCall) -> None:
+        task = loop.create_task(run_call(call), name=f"sip-call-{call.call_id}")
+        sessions.add(task)
+        task.add_done_callback(sessions.discard)
+
+    server = SIPServer(config, on_call, loop)
+    server.start()
+
+    installed: list[int] = []
+    if handle_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+    try:
+        if on_ready is not None:
+            on_ready(server)
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        logger.info("Stopping: hanging up active calls")
+        await server.stop()
+        for t in list(sessions):
+            t.cancel()
+        if sessions:
+            await asyncio.wait(list(sessions), timeout=10)
+
+
+def _print_banner(server: SIPServer) -> None:
+    host = guess_public_host(server.config)
+    port = server.bound_port
+    hostport = f"[{host}]" if ":" in host else host
+    uri = f"sip:bot@{hostport}:{port}"
+    lines = [
+        "",
+        "=" * 68,
+        f" Pipecat bot answering SIP calls on UDP port {port}",
+        f"   call it:   {uri}",
+        f"   baresip:   baresip -e \"/dial {uri}\"",
+        f"   Linphone:  call {uri} (G.711 u-law/PCMU enabled)",
+        f"   RTP ports: {server.config.rtp_port_range_str} (UDP; open them in the firewall)",
+        " Ctrl-C stops (active calls get a BYE).",
+        "=" * 68,
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def main(
+    bot: BotFunction | None = None,
+    *,
+    default_transport: str | None = None,
+    argv: list[str] | None = None,
+) -> None:
+    """Start the runner: SIP with ``-t sip``, Pipecat's own runner otherwise.
+
+    Args:
+        bot: The bot coroutine function (default: ``bot`` of the calling script).
+        default_transport: Transport used when ``-t`` is not given (``None`` hands
+            over to Pipecat's runner, which serves all its transports).
+        argv: Command line (default: ``sys.argv[1:]``).
+    """
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("-t", "--transport", default=None)
+    known, _rest = pre.parse_known_args(args_in)
+    transport = known.transport or default_transport
+
+    if transport != "sip":
+        from pipecat.runner.run import main as pipecat_main
+
+        if argv is not None:
+            sys.argv = [sys.argv[0], *args_in]
+        if known.transport is None and default_transport:
+            sys.argv = [sys.argv[0], "-t", default_transport, *args_in]
+        pipecat_main()
+        return
+
+    parser = argparse.ArgumentParser(
+        description="Pipecat bot on SIP calls (gst-sip). Settings come from the environment: "
+        "SIP_SERVER_HOST (0.0.0.0), SIP_SERVER_PORT (6060), SIP_RTP_PORT_RANGE (10000-15000), "
+        "SIP_PUBLIC_ADDRESS, SIP_ALLOWED_SOURCES (CIDR list), SIP_MAX_CALLS (0 = no limit).",
+    )
+    parser.add_argument("-t", "--transport", default="sip", help="sip (other values: Pipecat's runner)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    args = parser.parse_args(args_in)
+
+    logger.remove()
+    logger.add(sys.stderr, level="TRACE" if args.verbose > 1 else ("DEBUG" if args.verbose else "INFO"))
+
+    try:
+        config = SIPServerConfig.from_env()
+    except SIPConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+    try:
+        bot_fn = bot or _get_bot_function()
+    except ImportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+    try:
+        asyncio.run(run_sip_server(bot_fn, config, on_ready=_print_banner, cli_args=args))
+    except SIPServerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,198 @@
+#
+# Copyright (c) 2026, The gst-sip authors
+#
+# SPDX-License-Identifier: BSD-2-Clause
+#
+
+"""The SIP server: a ``Sip.Agent`` (C library, own thread) answering calls for asyncio.
+
+The agent runs its own GLib main context in its own thread and emits
+``incoming-call`` there; :class:`SIPServer` takes each call, sends 180 Ringing and
+hands a :class:`~pipecat_sip.call.SIPCall` to a callback on the asyncio loop. The call
+is answered (200 OK) by the call's :class:`~pipecat_sip.transport.SIPTransport` once
+its media pipeline plays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from loguru import logger
+
+from pipecat_sip._gi import GLib, load_sip
+from pipecat_sip.call import SIPCall
+from pipecat_sip.config import SIPServerConfig
+
+__all__ = ["SIPServer", "SIPServerError", "guess_public_host"]
+
+
+class SIPServerError(RuntimeError):
+    """The SIP server could not start (port in use, bad setting, missing library)."""
+
+
+def guess_public_host(config: SIPServerConfig) -> str:
+    """The address to tell callers: public address, listen address, or this host's IP.
+
+    Args:
+        config: The server settings.
+
+    Returns:
+        A host (IP address or name) for ``sip:bot@HOST:PORT``.
+    """
+    if config.public_address:
+        return config.public_address
+    if config.host not in ("0.0.0.0", "::", ""):
+        return config.host
+    # Find the address of the interface holding the default route. A UDP connect
+    # sends nothing; it only asks the kernel for a route.
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))
+            addr = s.getsockname()[0]
+            if addr and not addr.startswith("0."):
+                return addr
+    except OSError:
+        pass
+    return "127.0.0.1"
+
+
+class SIPServer:
+    """Answers SIP calls with the gst-sip C library and hands them to asyncio.
+
+    Example::
+
+        server = SIPServer(SIPServerConfig.from_env(), on_call=handle_call)
+        server.start()            # raises SIPServerError (port in use, ...)
+        ...
+        await server.stop()       # BYE to every active call
+    """
+
+    def __init__(
+        self,
+        config: SIPServerConfig,
+        on_call: Callable[[SIPCall], None],
+        loop: asyncio.AbstractEventLoop | None = None,
+    ):
+        """Prepare the server.
+
+        Args:
+            config: Listen address, port, RTP range and policy.
+            on_call: Called on the asyncio loop with each new (ringing) call.
+            loop: The loop to deliver calls on (default: the running loop).
+        """
+        self.config = config
+        self._on_call = on_call
+        self._loop = loop
+        self._agent: Any = None
+        self._handler_id: int | None = None
+        self._calls: dict[str, SIPCall] = {}
+
+    @property
+    def bound_port(self) -> int:
+        """The SIP UDP port actually bound (useful with port 0)."""
+        if self._agent is None:
+            return 0
+        try:
+            return int(self._agent.get_bound_port())
+        except (AttributeError, TypeError):
+            return int(self._agent.get_property("bound-port"))
+
+    @property
+    def agent(self) -> Any:
+        """The ``Sip.Agent`` (``None`` before :meth:`start`)."""
+        return self._agent
+
+    def start(self) -> None:
+        """Bind the SIP socket and start the agent's thread.
+
+        Raises:
+            SIPServerError: if the port is in use, a setting is refused, or the library
+                is missing.
+        """
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        try:
+            Sip = load_sip()
+        except Exception as e:
+            raise SIPServerError(str(e)) from e
+        agent = Sip.Agent.new() if hasattr(Sip.Agent, "new") else Sip.Agent()
+        cfg = self.config
+        agent.set_property("host", cfg.host)
+        agent.set_property("port", int(cfg.port))
+        agent.set_property("rtp-port-range", cfg.rtp_port_range_str)
+        if cfg.public_address:
+            agent.set_property("public-address", cfg.public_address)
+        if cfg.allowed_sources:
+            agent.set_property("allowed-sources", ",".join(cfg.allowed_sources))
+        agent.set_property("max-calls", int(cfg.max_calls))
+        if cfg.user_agent:
+            agent.set_property("user-agent", cfg.user_agent)
+        self._handler_id = agent.connect("incoming-call", self._on_incoming_call)
+        try:
+            agent.start()
+        except GLib.Error as e:
+            agent.disconnect(self._handler_id)
+            self._handler_id = None
+            msg = e.message or str(e)
+            if "port" in msg.lower() and ("use" in msg.lower() or "bind" in msg.lower()):
+                raise SIPServerError(
+                    f"SIP_SERVER_PORT={cfg.port}: cannot listen on {cfg.host} port {cfg.port}: {msg}"
+                ) from None
+            raise SIPServerError(f"SIP server did not start: {msg}") from None
+        self._agent = agent
+        logger.info(
+            f"SIP server listening on {cfg.host} UDP port {self.bound_port} "
+            f"(RTP {cfg.rtp_port_range_str})"
+        )
+
+    def _on_incoming_call(self, _agent: Any, sip_call: Any) -> bool:
+        # Agent thread: take the call, ring, hand it over to asyncio.
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return False
+        call = SIPCall(sip_call)
+        logger.info(f"Incoming call {call.call_id} from {call.caller.uri} to {call.callee.uri}")
+        try:
+            call.ring()
+        except Exception as e:
+            logger.warning(f"cannot send 180 Ringing for {call.call_id}: {e}")
+        self._calls[call.call_id] = call
+        try:
+            loop.call_soon_threadsafe(self._deliver, call)
+        except RuntimeError:
+            return False
+        return True
+
+    def _deliver(self, call: SIPCall) -> None:
+        try:
+            self._on_call(call)
+        except Exception as e:
+            logger.exception(f"call handler failed for {call.call_id}: {e}")
+            call.hangup()
+
+    def forget(self, call: SIPCall) -> None:
+        """Drop the server's reference to an ended call.
+
+        Args:
+            call: The call.
+        """
+        self._calls.pop(call.call_id, None)
+
+    async def stop(self) -> None:
+        """Stop the agent: BYE to active calls, reject ringing ones, close sockets."""
+        agent = self._agent
+        if agent is None:
+            return
+        self._agent = None
+        await asyncio.to_thread(agent.stop)
+        if self._handler_id is not None:
+            try:
+                agent.disconnect(self._handler_id)
+            except (TypeError, ValueError):
+                pass
+            self._handler_id = None
+        self._calls.clear()
+        logger.info("SIP server stopped")

@@ -1,0 +1,45 @@
+"""A real call (baresip) through a Pipecat echo pipeline: heard audio matches sent audio."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from audio_utils import align, read_wav
+from bots import Recorder, make_bot
+
+pytestmark = pytest.mark.usefixtures("c_parts")
+
+
+@pytest.mark.parametrize("rate", [8000, 16000])
+async def test_echo_heard_matches_sent(rate, sip_server, baresip, audio):
+    rec = Recorder()
+    srv = await sip_server(make_bot(rec, sample_rate=rate, echo=True))
+
+    caller = baresip(srv.uri, audio.speech, seconds=30)
+    [r] = await rec.wait_for_calls(1, 15)
+    await asyncio.wait_for(r.connected.wait(), 10)
+    # The call ends when baresip's WAV ends: it hangs up (BYE).
+    await asyncio.wait_for(r.disconnected.wait(), 40)
+    await asyncio.wait_for(r.finished.wait(), 15)
+    await caller.wait(30)
+
+    assert r.error is None, r.error
+    assert caller.established, caller.log[-2000:]
+    assert r.end_reason == "remote-bye"
+    # Input came at the pipeline's rate (resampled by GStreamer).
+    assert r.input_rates == {rate}
+    assert r.input_bytes > rate * 2 * 3  # more than 3 s of caller audio
+
+    sent, sent_rate = read_wav(audio.speech)
+    heard, heard_rate = read_wav(caller.heard_wav)
+    assert sent_rate == heard_rate == 8000
+    a = align(sent, heard)
+    print(f"echo at {rate} Hz: lag {a.lag / 8000 * 1000:.0f} ms, correlation {a.correlation:.3f}")
+    assert a.correlation >= 0.9, f"heard audio does not match sent (r={a.correlation:.3f})"
+    assert 0 < a.lag < 8000, f"implausible echo delay {a.lag / 8} ms"
+
+    # The call's media pipeline was torn down with the Pipecat pipeline.
+    assert r.transport.media is not None
+    assert r.transport.media.pipeline is None

@@ -1,0 +1,468 @@
+/* gst-sip tests: sipsrc, with real SIP and RTP over UDP loopback
+ * Copyright (C) 2026 The gst-sip authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+
+#include "testuac.h"
+#include "testutil.h"
+
+/* G.711 mu-law to linear, as in ITU-T G.711 */
+static gint16
+ulaw_decode (guint8 u)
+{
+  gint sample, exponent, mantissa;
+
+  u = ~u;
+  exponent = (u >> 4) & 0x07;
+  mantissa = u & 0x0f;
+  sample = (((mantissa << 3) + 0x84) << exponent) - 0x84;
+  return (u & 0x80) ? -sample : sample;
+}
+
+/* a harness around a sipsrc listening on a free port, playing */
+static GstHarness *
+start_sipsrc (GstBus ** bus, guint * port)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("sipsrc", NULL, "src");
+
+  gst_harness_use_systemclock (h);
+  g_object_set (h->element, "host", "127.0.0.1", "port", 0, "latency", 40,
+      NULL);
+  *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, *bus);
+  gst_harness_play (h);
+  *port = test_bound_port (h->element);
+  fail_unless (*port > 0, "sipsrc does not listen");
+  return h;
+}
+
+static void
+stop_sipsrc (GstHarness * h, GstBus * bus)
+{
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+/* calls and checks that the call is answered */
+static TestUac *
+call_sipsrc (GstBus * bus, guint port, gboolean dtmf)
+{
+  TestUac *uac = test_uac_new (port);
+  GstMessage *msg;
+
+  test_uac_send_invite (uac, dtmf);
+  fail_unless_equals_int (test_uac_wait_final (uac, 5000), 200);
+  test_uac_send_ack (uac);
+
+  msg = test_wait_element_message (bus, "sip-call-incoming", 2000);
+  fail_unless (msg != NULL, "no sip-call-incoming message");
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (msg), "call-id"), uac->call_id);
+  gst_message_unref (msg);
+  msg = test_wait_element_message (bus, "sip-call-answered", 2000);
+  fail_unless (msg != NULL, "no sip-call-answered message");
+  gst_message_unref (msg);
+  return uac;
+}
+
+static gboolean
+pull_until_eos (GstHarness * h, gint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (g_get_monotonic_time () < end) {
+    GstEvent *ev;
+    GstBuffer *buf;
+
+    while ((buf = gst_harness_try_pull (h)))
+      gst_buffer_unref (buf);
+    while ((ev = gst_harness_try_pull_event (h))) {
+      gboolean eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+
+      gst_event_unref (ev);
+      if (eos)
+        return TRUE;
+    }
+    g_usleep (10000);
+  }
+  return FALSE;
+}
+
+GST_START_TEST (test_sipsrc_properties)
+{
+  GstElement *src = gst_element_factory_make ("sipsrc", NULL);
+  gchar *host, *range, *public_address, *allowed, *call_id, *from, *to,
+      *remote;
+  guint port, latency, bound;
+  gboolean auto_answer;
+  GObject *call;
+  GstPad *pad;
+  GstCaps *caps, *expected;
+
+  fail_unless (src != NULL);
+  fail_unless (GST_OBJECT_FLAG_IS_SET (src, GST_ELEMENT_FLAG_SOURCE));
+  fail_if (GST_OBJECT_FLAG_IS_SET (src, GST_ELEMENT_FLAG_SINK));
+
+  g_object_get (src, "host", &host, "port", &port, "rtp-port-range", &range,
+      "public-address", &public_address, "latency", &latency,
+      "allowed-sources", &allowed, "auto-answer", &auto_answer, "call", &call,
+      "call-id", &call_id, "from", &from, "to", &to, "remote-address", &remote,
+      "bound-port", &bound, NULL);
+  fail_unless (host == NULL);
+  fail_unless_equals_int (port, 6060);
+  fail_unless_equals_string (range, "10000-15000");
+  fail_unless (public_address == NULL);
+  fail_unless_equals_int (latency, 60);
+  fail_unless (allowed == NULL);
+  fail_unless (auto_answer);
+  fail_unless (call == NULL);
+  fail_unless (call_id == NULL && from == NULL && to == NULL && remote == NULL);
+  fail_unless_equals_int (bound, 0);
+  g_free (range);
+
+  g_object_set (src, "host", "127.0.0.1", "port", 5070, "rtp-port-range",
+      "20000-20100", "public-address", "203.0.113.5", "latency", 40,
+      "allowed-sources", "127.0.0.0/8,::1/128", "auto-answer", FALSE, NULL);
+  g_object_get (src, "host", &host, "port", &port, "rtp-port-range", &range,
+      "public-address", &public_address, "latency", &latency,
+      "allowed-sources", &allowed, "auto-answer", &auto_answer, NULL);
+  fail_unless_equals_string (host, "127.0.0.1");
+  fail_unless_equals_int (port, 5070);
+  fail_unless_equals_string (range, "20000-20100");
+  fail_unless_equals_string (public_address, "203.0.113.5");
+  fail_unless_equals_int (latency, 40);
+  fail_unless_equals_string (allowed, "127.0.0.0/8,::1/128");
+  fail_if (auto_answer);
+  g_free (host);
+  g_free (range);
+  g_free (public_address);
+  g_free (allowed);
+
+  pad = gst_element_get_static_pad (src, "src");
+  fail_unless (pad != NULL);
+  caps = gst_pad_query_caps (pad, NULL);
+  expected = gst_caps_from_string ("audio/x-raw,format=S16LE,rate=8000,"
+      "channels=1,layout=interleaved");
+  fail_unless (gst_caps_is_equal (caps, expected));
+  gst_caps_unref (caps);
+  gst_caps_unref (expected);
+  gst_object_unref (pad);
+
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sipsrc_call_audio)
+{
+  GstBus *bus;
+  guint port, got = 0, matching = 0;
+  GstHarness *h = start_sipsrc (&bus, &port);
+  TestUac *uac = call_sipsrc (bus, port, FALSE);
+  const guint8 value = 0x9a;
+  const gint16 expected = ulaw_decode (value);
+  gint64 end;
+  gchar *call_id, *remote, *want;
+  GstCaps *caps, *want_caps;
+  GstMessage *msg;
+
+  g_object_get (h->element, "call-id", &call_id, "remote-address", &remote,
+      NULL);
+  fail_unless_equals_string (call_id, uac->call_id);
+  want = g_strdup_printf ("127.0.0.1:%u", uac->rtp_port);
+  fail_unless_equals_string (remote, want);
+  g_free (want);
+  g_free (call_id);
+  g_free (remote);
+
+  /* 1 s of audio, paced like a phone */
+  for (guint i = 0; i < 50; i++) {
+    test_uac_send_pcmu (uac, value);
+    g_usleep (20000);
+  }
+
+  end = g_get_monotonic_time () + 3 * G_TIME_SPAN_SECOND;
+  while (got < 40 * 160 && g_get_monotonic_time () < end) {
+    GstBuffer *buf = gst_harness_try_pull (h);
+    GstMapInfo map;
+
+    if (!buf) {
+      g_usleep (10000);
+      continue;
+    }
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    for (gsize i = 0; i + 1 < map.size; i += 2) {
+      if (GST_READ_UINT16_LE (map.data + i) == (guint16) expected)
+        matching++;
+    }
+    got += map.size / 2;
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+  }
+  fail_unless (got >= 40 * 160, "only %u samples came out", got);
+  fail_unless (matching >= 40 * 160, "only %u samples decoded right",
+      matching);
+
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  want_caps = gst_caps_from_string ("audio/x-raw,format=S16LE,rate=8000,"
+      "channels=1,layout=interleaved");
+  fail_unless (caps && gst_caps_can_intersect (caps, want_caps));
+  gst_caps_unref (caps);
+  gst_caps_unref (want_caps);
+
+  /* the caller hangs up: EOS */
+  test_uac_send_bye (uac);
+  fail_unless_equals_int (test_uac_wait_response (uac, "BYE", 3000), 200);
+  msg = test_wait_element_message (bus, "sip-call-ended", 3000);
+  fail_unless (msg != NULL, "no sip-call-ended");
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (msg), "reason"), "remote-bye");
+  gst_message_unref (msg);
+  fail_unless (pull_until_eos (h, 3000), "no EOS after BYE");
+
+  test_uac_free (uac);
+  stop_sipsrc (h, bus);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sipsrc_eos_without_rtp)
+{
+  GstBus *bus;
+  guint port;
+  GstHarness *h = start_sipsrc (&bus, &port);
+  TestUac *uac = call_sipsrc (bus, port, FALSE);
+  GstCaps *caps;
+
+  test_uac_send_bye (uac);
+  fail_unless_equals_int (test_uac_wait_response (uac, "BYE", 3000), 200);
+  fail_unless (pull_until_eos (h, 3000), "no EOS after BYE");
+  /* a valid stream for muxers even without audio */
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  fail_unless (caps != NULL, "no caps before EOS");
+  gst_caps_unref (caps);
+
+  test_uac_free (uac);
+  stop_sipsrc (h, bus);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sipsrc_busy)
+{
+  GstBus *bus;
+  guint port;
+  GstHarness *h = start_sipsrc (&bus, &port);
+  TestUac *uac = call_sipsrc (bus, port, FALSE);
+  TestUac *second = test_uac_new (port);
+
+  test_uac_send_invite (second, FALSE);
+  fail_unless_equals_int (test_uac_wait_final (second, 5000), 486);
+  test_uac_free (second);
+
+  test_uac_send_bye (uac);
+  fail_unless_equals_int (test_uac_wait_response (uac, "BYE", 3000), 200);
+  test_uac_free (uac);
+  stop_sipsrc (h, bus);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sipsrc_dtmf)
+{
+  GstBus *bus;
+  guint port;
+  GstHarness *h = start_sipsrc (&bus, &port);
+  TestUac *uac = call_sipsrc (bus, port, TRUE);
+  guint32 ts;
+  guint8 ev[4];
+  GstMessage *msg;
+  const GstStructure *s;
+  gint number = -1;
+  guint duration = 0;
+
+  fail_unless_equals_int (uac->remote_te_pt, 101);
+  for (guint i = 0; i < 10; i++) {
+    test_uac_send_pcmu (uac, 0xff);
+    g_usleep (20000);
+  }
+  /* key 5 held for 80 ms: three updates, then the end packet three times;
+   * the event's timestamp is the audio's at its start */
+  ts = uac->rtp_ts;
+  for (guint i = 0; i < 6; i++) {
+    guint16 dur = MIN (i + 1, 4) * 160;
+
+    ev[0] = 5;
+    ev[1] = (i >= 3 ? 0x80 : 0) | 10;
+    ev[2] = dur >> 8;
+    ev[3] = dur & 0xff;
+    test_uac_send_rtp (uac, 101, i == 0, ts, ev, 4);
+    g_usleep (20000);
+  }
+  uac->rtp_ts += 6 * 160;
+
+  msg = test_wait_element_message (bus, "sip-dtmf", 3000);
+  fail_unless (msg != NULL, "no sip-dtmf message");
+  s = gst_message_get_structure (msg);
+  fail_unless_equals_string (gst_structure_get_string (s, "digit"), "5");
+  fail_unless (gst_structure_get_int (s, "number", &number));
+  fail_unless_equals_int (number, 5);
+  fail_unless (gst_structure_get_uint (s, "duration", &duration));
+  fail_unless_equals_int (duration, 80);
+  fail_unless_equals_string (gst_structure_get_string (s, "call-id"),
+      uac->call_id);
+  gst_message_unref (msg);
+  /* the end packet came three times, the digit once */
+  fail_unless (test_wait_element_message (bus, "sip-dtmf", 300) == NULL);
+
+  test_uac_send_bye (uac);
+  fail_unless_equals_int (test_uac_wait_response (uac, "BYE", 3000), 200);
+  test_uac_free (uac);
+  stop_sipsrc (h, bus);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sipsrc_port_in_use)
+{
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  GInetAddress *any = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (any, 0), *bound;
+  GstElement *src = gst_element_factory_make ("sipsrc", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  guint port;
+
+  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+
+  gst_element_set_bus (src, bus);
+  g_object_set (src, "port", port, NULL);
+  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_READ), "unexpected error %s", err->message);
+  GST_INFO ("error: %s", err->message);
+  fail_unless (strstr (err->message, "port") != NULL);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  gst_element_set_state (src, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (bus);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (any);
+  g_object_unref (sock);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sipsrc_bad_range)
+{
+  GstElement *src = gst_element_factory_make ("sipsrc", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+
+  gst_element_set_bus (src, bus);
+  g_object_set (src, "host", "127.0.0.1", "port", 0, "rtp-port-range",
+      "15000-nonsense", NULL);
+  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "unexpected error %s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  gst_element_set_state (src, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* a WAV recording finished by the caller's BYE */
+GST_START_TEST (test_sipsrc_recording)
+{
+  gchar *dir = g_dir_make_tmp ("gst-sip-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "call.wav", NULL);
+  gchar *desc = g_strdup_printf ("sipsrc name=src host=127.0.0.1 port=0 ! "
+      "audioconvert ! wavenc ! filesink location=\"%s\"", path);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gchar *contents = NULL;
+  gsize len = 0;
+  TestUac *uac;
+
+  fail_unless (pipeline != NULL);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  uac = call_sipsrc (bus, test_bound_port (src), FALSE);
+  for (guint i = 0; i < 50; i++) {
+    test_uac_send_pcmu (uac, 0x9a);
+    g_usleep (20000);
+  }
+  test_uac_send_bye (uac);
+  fail_unless_equals_int (test_uac_wait_response (uac, "BYE", 3000), 200);
+  fail_unless (test_wait_eos (bus, 5000), "no EOS after BYE");
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  fail_unless (g_file_get_contents (path, &contents, &len, NULL));
+  fail_unless (len > 44);
+  fail_unless (memcmp (contents, "RIFF", 4) == 0);
+  fail_unless (memcmp (contents + 8, "WAVE", 4) == 0);
+  /* a finished header: the RIFF size covers the file */
+  fail_unless_equals_int (GST_READ_UINT32_LE (contents + 4), len - 8);
+  /* most of the second of audio is there */
+  fail_unless (len - 44 >= 40 * 320, "only %zu bytes recorded", len - 44);
+
+  g_free (contents);
+  test_uac_free (uac);
+  gst_object_unref (bus);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (desc);
+  g_free (path);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+static Suite *
+sipsrc_suite (void)
+{
+  Suite *s = suite_create ("sipsrc");
+  TCase *tc = tcase_create ("general");
+
+  g_test_log_set_fatal_handler (test_fatal_log_handler, NULL);
+  tcase_set_timeout (tc, 30);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_sipsrc_properties);
+  tcase_add_test (tc, test_sipsrc_call_audio);
+  tcase_add_test (tc, test_sipsrc_eos_without_rtp);
+  tcase_add_test (tc, test_sipsrc_busy);
+  tcase_add_test (tc, test_sipsrc_dtmf);
+  tcase_add_test (tc, test_sipsrc_port_in_use);
+  tcase_add_test (tc, test_sipsrc_bad_range);
+  tcase_add_test (tc, test_sipsrc_recording);
+  return s;
+}
+
+GST_CHECK_MAIN (sipsrc);
