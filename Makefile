@@ -109,9 +109,10 @@ venv:
 	else echo "venv: python/setup-venv.sh not there yet, skipped"; fi
 
 test-python: build venv
-	@if [ -d python/tests ]; then \
+	@if ls python/tests/test_*.py >/dev/null 2>&1; then \
+	  echo "$(RUN_ENV) .venv/bin/python -m pytest -v $(PYTEST_ARGS) python/tests"; \
 	  $(RUN_ENV) .venv/bin/python -m pytest -v $(PYTEST_ARGS) python/tests; \
-	else echo "test-python: no python/tests yet, skipped"; fi
+	else echo "test-python: no python/tests/test_*.py yet, skipped"; fi
 
 clean:
 	rm -rf "$(BUILD_DIR)" tests/out

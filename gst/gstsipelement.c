@@ -121,3 +121,34 @@ gst_sip_socket_address_to_string (GSocketAddress * addr)
   g_free (ip);
   return ret;
 }
+
+/* Makes @addr (or nobody, when NULL) the only destination of a udpsink or
+ * multiudpsink that sends from @socket. An IPv4 destination is given as an
+ * IPv4-mapped IPv6 address when the socket is a dual-stack IPv6 one. */
+void
+gst_sip_udpsink_set_destination (GstElement * udpsink, GSocket * socket,
+    GSocketAddress * addr)
+{
+  GInetSocketAddress *isa;
+  GInetAddress *ia;
+  gchar *ip, *host;
+
+  g_signal_emit_by_name (udpsink, "clear");
+  if (!addr || !G_IS_INET_SOCKET_ADDRESS (addr))
+    return;
+
+  isa = G_INET_SOCKET_ADDRESS (addr);
+  ia = g_inet_socket_address_get_address (isa);
+  ip = g_inet_address_to_string (ia);
+  if (socket && g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6
+      && g_inet_address_get_family (ia) == G_SOCKET_FAMILY_IPV4)
+    host = g_strdup_printf ("::ffff:%s", ip);
+  else
+    host = g_strdup (ip);
+  GST_CAT_DEBUG_OBJECT (gst_sip_debug, udpsink, "destination %s port %u",
+      host, g_inet_socket_address_get_port (isa));
+  g_signal_emit_by_name (udpsink, "add", host,
+      (gint) g_inet_socket_address_get_port (isa));
+  g_free (host);
+  g_free (ip);
+}

@@ -31,5 +31,7 @@ GST_DEBUG_CATEGORY_EXTERN (gst_sip_debug);
 gboolean gst_sip_check_factories (GstElement * element,
     const gchar * const *factories);
 gchar *gst_sip_socket_address_to_string (GSocketAddress * addr);
+void gst_sip_udpsink_set_destination (GstElement * udpsink, GSocket * socket,
+    GSocketAddress * addr);
 
 G_END_DECLS

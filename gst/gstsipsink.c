@@ -172,7 +172,9 @@ gst_sip_sink_class_init (GstSipSinkClass * klass)
       "SIP call sink", "Sink/Audio/Network",
       "Plays audio into a SIP call as G.711 u-law RTP in 20 ms packets, paced "
       "in real time, from the call's own RTP port; hangs up after EOS has "
-      "been played out", "The gst-sip authors");
+      "been played out. Example: gst-launch-1.0 sipsrc ! fakesink "
+      "filesrc location=prompt.wav ! decodebin ! audioconvert ! "
+      "audioresample ! sipsink", "The gst-sip authors");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_sip_sink_change_state);
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_sip_sink_handle_message);
@@ -181,8 +183,7 @@ gst_sip_sink_class_init (GstSipSinkClass * klass)
 }
 
 static GstElement *
-gst_sip_sink_make (GstSipSink * self, const gchar * factory,
-    const gchar * name)
+gst_sip_sink_make (GstSipSink * self, const gchar * factory, const gchar * name)
 {
   GstElement *e = gst_element_factory_make (factory, name);
 
@@ -233,6 +234,8 @@ gst_sip_sink_init (GstSipSink * self)
   g_object_set (self->udpsink, "sync", TRUE, "async", FALSE,
       "close-socket", FALSE, NULL);
   gst_element_set_locked_state (self->udpsink, TRUE);
+  /* no destination before the call (udpsink defaults to localhost:5004) */
+  gst_sip_udpsink_set_destination (self->udpsink, NULL, NULL);
 
   gst_element_link_many (self->convert, resample, capsfilter, enc, pay,
       self->udpsink, NULL);
@@ -281,27 +284,20 @@ gst_sip_sink_update_clients (GstSipSink * self)
   if (!self->activated)
     return;
 
-  g_signal_emit_by_name (self->udpsink, "clear");
   if (!call || sip_call_get_state (call) == SIP_CALL_STATE_ENDED) {
     GST_DEBUG_OBJECT (self, "no call: not sending");
+    gst_sip_udpsink_set_destination (self->udpsink, NULL, NULL);
     return;
   }
   if (sip_call_get_on_hold (call)) {
     GST_INFO_OBJECT (self, "call on hold: not sending");
+    gst_sip_udpsink_set_destination (self->udpsink, NULL, NULL);
     return;
   }
   addr = sip_call_get_remote_rtp_socket_address (call);
-  if (addr && G_IS_INET_SOCKET_ADDRESS (addr)) {
-    GInetSocketAddress *isa = G_INET_SOCKET_ADDRESS (addr);
-    gchar *ip =
-        g_inet_address_to_string (g_inet_socket_address_get_address (isa));
-
-    GST_INFO_OBJECT (self, "sending RTP to %s:%u", ip,
-        g_inet_socket_address_get_port (isa));
-    g_signal_emit_by_name (self->udpsink, "add", ip,
-        (gint) g_inet_socket_address_get_port (isa));
-    g_free (ip);
-  }
+  GST_INFO_OBJECT (self, "sending RTP to %" GST_PTR_FORMAT, addr);
+  gst_sip_udpsink_set_destination (self->udpsink,
+      sip_call_get_rtp_socket (call), addr);
   g_clear_object (&addr);
 }
 
@@ -353,8 +349,7 @@ gst_sip_sink_attach_call (GstSipSink * self, SipCall * call,
   self->call = call ? g_object_ref (call) : NULL;
   self->call_from_property = from_property && call;
   if (call) {
-    GST_INFO_OBJECT (self, "sending into call %s",
-        sip_call_get_call_id (call));
+    GST_INFO_OBJECT (self, "sending into call %s", sip_call_get_call_id (call));
     self->state_changed_id = g_signal_connect (call, "state-changed",
         G_CALLBACK (gst_sip_sink_call_state_changed), self);
     self->media_changed_id = g_signal_connect (call, "media-changed",
@@ -518,6 +513,10 @@ gst_sip_sink_activate (GstSipSink * self, SipCall * call)
   GST_INFO_OBJECT (self, "call %s is up: sending from local RTP port %u",
       sip_call_get_call_id (call), sip_call_get_local_rtp_port (call));
   g_object_set (self->udpsink, "socket", socket, NULL);
+  g_mutex_lock (&self->lock);
+  self->activated = TRUE;
+  gst_sip_sink_update_clients (self);
+  g_mutex_unlock (&self->lock);
 
   clock = gst_element_get_clock (GST_ELEMENT (self));
   if (clock) {
@@ -570,8 +569,7 @@ gst_sip_sink_apply_offset (GstSipSink * self, GstBuffer * buf)
 static GstPadProbeReturn
 gst_sip_sink_flushing (GstPadProbeInfo * info)
 {
-  if (info->type & (GST_PAD_PROBE_TYPE_BUFFER |
-          GST_PAD_PROBE_TYPE_BUFFER_LIST)) {
+  if (info->type & (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST)) {
     gst_mini_object_unref (GST_PAD_PROBE_INFO_DATA (info));
     GST_PAD_PROBE_INFO_DATA (info) = NULL;
     GST_PAD_PROBE_INFO_FLOW_RETURN (info) = GST_FLOW_FLUSHING;
@@ -614,7 +612,10 @@ gst_sip_sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       default:
         break;
     }
-    if (!GST_EVENT_IS_SERIALIZED (event))
+    /* only data waits for the call: stream-start, caps, segment and tags go
+     * on (they are sticky: the udpsink gets them once it runs), so that an
+     * EOS without any data is not stuck behind them */
+    if (!eos)
       return GST_PAD_PROBE_OK;
   }
 
@@ -635,8 +636,6 @@ gst_sip_sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       gst_sip_sink_activate (self, call);
       g_object_unref (call);
       g_mutex_lock (&self->lock);
-      self->activated = TRUE;
-      gst_sip_sink_update_clients (self);
       continue;
     }
 
@@ -755,7 +754,7 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
       gst_element_set_state (self->udpsink, GST_STATE_NULL);
       gst_element_set_locked_state (self->udpsink, TRUE);
       g_object_set (self->udpsink, "socket", NULL, NULL);
-      g_signal_emit_by_name (self->udpsink, "clear");
+      gst_sip_udpsink_set_destination (self->udpsink, NULL, NULL);
       pad = gst_element_get_static_pad (self->convert, "src");
       gst_pad_set_offset (pad, 0);
       gst_object_unref (pad);

@@ -320,14 +320,15 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
       "SIP call source", "Source/Audio/Network",
       "Answers a SIP phone call (UDP, G.711 u-law, RFC 4733 DTMF) and "
       "produces the caller's audio; the call's life and DTMF digits are "
-      "posted on the bus", "The gst-sip authors");
+      "posted on the bus. Example: "
+      "gst-launch-1.0 sipsrc port=6060 ! queue ! sipsink",
+      "The gst-sip authors");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_sip_src_change_state);
   element_class->send_event = GST_DEBUG_FUNCPTR (gst_sip_src_send_event);
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_sip_src_handle_message);
 
-  GST_DEBUG_CATEGORY_INIT (gst_sip_src_debug, "sipsrc", 0,
-      "SIP call source");
+  GST_DEBUG_CATEGORY_INIT (gst_sip_src_debug, "sipsrc", 0, "SIP call source");
 }
 
 /* The src pad answers caps and latency queries itself while it has no
@@ -506,8 +507,7 @@ gst_sip_src_request_pt_map (GstElement * rtpbin, guint session, guint pt,
     return gst_caps_new_simple ("application/x-rtp",
         "media", G_TYPE_STRING, "audio",
         "clock-rate", G_TYPE_INT, 8000,
-        "encoding-name", G_TYPE_STRING, "PCMU",
-        "payload", G_TYPE_INT, 0, NULL);
+        "encoding-name", G_TYPE_STRING, "PCMU", "payload", G_TYPE_INT, 0, NULL);
   if (te_pt >= 0 && pt == (guint) te_pt)
     return gst_caps_new_simple ("application/x-rtp",
         "media", G_TYPE_STRING, "audio",
@@ -668,8 +668,7 @@ gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
 
     sinkpad = gst_element_get_static_pad (depay, "sink");
     if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
-      GST_ERROR_OBJECT (self, "could not link %s:%s",
-          GST_DEBUG_PAD_NAME (pad));
+      GST_ERROR_OBJECT (self, "could not link %s:%s", GST_DEBUG_PAD_NAME (pad));
     gst_object_unref (sinkpad);
 
     /* the path from the network to the src pad exists now */
@@ -705,8 +704,7 @@ gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
       gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
           gst_sip_src_dtmf_probe, self, NULL);
     if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
-      GST_ERROR_OBJECT (self, "could not link %s:%s",
-          GST_DEBUG_PAD_NAME (pad));
+      GST_ERROR_OBJECT (self, "could not link %s:%s", GST_DEBUG_PAD_NAME (pad));
     gst_object_unref (sinkpad);
   }
 }
@@ -806,19 +804,9 @@ gst_sip_src_update_remote (GstSipSrc * self, SipCall * call)
   if (!rtcp_sink)
     return;
 
-  g_signal_emit_by_name (rtcp_sink, "clear");
   addr = sip_call_get_remote_rtcp_socket_address (call);
-  if (addr && G_IS_INET_SOCKET_ADDRESS (addr)) {
-    GInetSocketAddress *isa = G_INET_SOCKET_ADDRESS (addr);
-    gchar *ip = g_inet_address_to_string (g_inet_socket_address_get_address
-        (isa));
-
-    GST_DEBUG_OBJECT (self, "sending RTCP to %s:%u", ip,
-        g_inet_socket_address_get_port (isa));
-    g_signal_emit_by_name (rtcp_sink, "add", ip,
-        (gint) g_inet_socket_address_get_port (isa));
-    g_free (ip);
-  }
+  gst_sip_udpsink_set_destination (rtcp_sink, sip_call_get_rtcp_socket (call),
+      addr);
   g_clear_object (&addr);
   gst_object_unref (rtcp_sink);
 }
@@ -968,6 +956,7 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
     rtcp_sink = gst_sip_src_make_udp (self, "udpsink", "rtcp_udpsink",
         rtcp_socket);
     g_object_set (rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
+    gst_sip_udpsink_set_destination (rtcp_sink, rtcp_socket, NULL);
   }
 
   gst_bin_add (GST_BIN (self), rtp_src);
@@ -976,11 +965,21 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
       gst_sip_src_rtp_filter_probe, self, NULL);
   gst_object_unref (pad);
   gst_element_link_pads (rtp_src, "src", self->rtpbin, "recv_rtp_sink_0");
+  {
+    GstElement *session = NULL;
+
+    /* the caller is known from the SDP: accept its first packet, even when
+     * dropped payload types (comfort noise) leave gaps in the sequence */
+    g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
+    if (session) {
+      g_object_set (session, "probation", 0, NULL);
+      gst_object_unref (session);
+    }
+  }
   if (rtcp_src) {
     gst_bin_add_many (GST_BIN (self), rtcp_src, rtcp_sink, NULL);
     gst_element_link_pads (rtcp_src, "src", self->rtpbin, "recv_rtcp_sink_0");
-    gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", rtcp_sink,
-        "sink");
+    gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", rtcp_sink, "sink");
   }
 
   g_mutex_lock (&self->lock);
@@ -1015,12 +1014,10 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
     self->answer_pending = !now;
     g_mutex_unlock (&self->lock);
     if (now) {
-      GST_INFO_OBJECT (self, "answering call %s",
-          sip_call_get_call_id (call));
+      GST_INFO_OBJECT (self, "answering call %s", sip_call_get_call_id (call));
       sip_call_answer (call);
     }
-  } else if (state == SIP_CALL_STATE_ANSWERED
-      || state == SIP_CALL_STATE_ACTIVE) {
+  } else if (state == SIP_CALL_STATE_ANSWERED || state == SIP_CALL_STATE_ACTIVE) {
     gst_sip_src_call_state_changed (call, state, self);
   }
   return TRUE;
@@ -1235,11 +1232,13 @@ gst_sip_src_start_agent (GstSipSrc * self)
           ("host=%s port=%u rtp-port-range=%s allowed-sources=%s",
               GST_STR_NULL (host), port, GST_STR_NULL (range),
               GST_STR_NULL (allowed)));
+    else if (err && strstr (err->message, "in use"))
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("SIP port %u is in use.", port), ("%s", err->message));
     else
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not listen for SIP on UDP port %u: %s", port,
-              err ? err->message : "unknown error"),
-          ("host=%s port=%u", GST_STR_NULL (host), port));
+          ("Could not listen for SIP on UDP port %u.", port),
+          ("%s", err ? err->message : "unknown error"));
     g_clear_error (&err);
     g_object_unref (agent);
     agent = NULL;

@@ -895,7 +895,7 @@ receive_request (SipAgent * agent, osip_message_t * req, Datagram * dgram)
       sip_socket_address_get_port (dgram->source));
 
   if (status == 0 && req->cseq && sip_transaction_layer_absorb_request
-      (agent->layer, req))
+      (agent->layer, req, dgram->source))
     goto drop;
 
   update_sources (agent);
@@ -942,8 +942,19 @@ receive_datagram (SipAgent * agent, GSocketAddress * source,
   osip_message_t *msg;
   Datagram dgram = { data, len, source, NULL };
 
-  g_debug ("received %" G_GSIZE_FORMAT " bytes from %s:\n%.*s", len, from,
-      (int) MIN (len, G_MAXINT), data);
+  {
+    /* control characters and NULs would garble the log; always formatted:
+     * a log handler (the GStreamer plugin's) may want it whatever
+     * G_MESSAGES_DEBUG says */
+    gchar *text = g_strndup (data, len);
+    for (gsize i = 0; i < len; i++)
+      if (((guchar) text[i] < 0x20 && text[i] != '\r' && text[i] != '\n'
+              && text[i] != '\t') || text[i] == 0x7f)
+        text[i] = '.';
+    g_debug ("received %" G_GSIZE_FORMAT " bytes from %s:\n%s", len, from,
+        text);
+    g_free (text);
+  }
 
   msg = sip_message_parse (data, len, &why);
   if (msg == NULL) {

@@ -308,8 +308,11 @@ set_state (SipCall * call, SipCallState state)
   call->state = state;
   g_mutex_unlock (&call->lock);
 
-  g_debug ("call %s: state %s", call->call_id,
-      g_enum_to_string (SIP_TYPE_CALL_STATE, state));
+  {
+    gchar *name = g_enum_to_string (SIP_TYPE_CALL_STATE, state);
+    g_debug ("call %s: state %s", call->call_id, name);
+    g_free (name);
+  }
   g_object_notify_by_pspec (G_OBJECT (call), properties[PROP_STATE]);
   g_signal_emit (call, signals[SIGNAL_STATE_CHANGED], 0, state);
 }

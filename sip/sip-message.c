@@ -160,6 +160,10 @@ sip_message_parse (const gchar * data, gsize len, gchar ** why)
       *why = g_strdup ("libosip2 could not parse it");
     osip_message_free (msg);
     msg = NULL;
+  } else {
+    /* the body bytes the datagram really holds, for the Content-Length
+     * check (RFC 3261 18.3) */
+    msg->application_data = GSIZE_TO_POINTER (len - header_end + 1);
   }
   g_free (copy);
   return msg;
@@ -238,10 +242,20 @@ sip_message_check_request (const osip_message_t * request,
     *reason = "CSeq method does not match the request method";
     return 400;
   }
-  if (request->content_length != NULL
-      && !is_all_digits (request->content_length->value)) {
-    *reason = "Bad Content-Length";
-    return 400;
+  if (request->content_length != NULL) {
+    gsize available = GPOINTER_TO_SIZE (request->application_data);
+
+    if (!is_all_digits (request->content_length->value)
+        || strlen (request->content_length->value) > 9) {
+      *reason = "Bad Content-Length";
+      return 400;
+    }
+    /* 18.3: a datagram shorter than Content-Length is an error */
+    if (available > 0 && g_ascii_strtoull (request->content_length->value,
+            NULL, 10) > available - 1) {
+      *reason = "Content-Length larger than the message";
+      return 400;
+    }
   }
   osip_message_header_get_byname (request, "max-forwards", 0, &max_forwards);
   if (max_forwards != NULL && !is_all_digits (max_forwards->hvalue)) {
@@ -809,7 +823,8 @@ sip_message_get_sdp_body (const osip_message_t * msg)
 /**
  * sip_message_get_header_value:
  * @msg: a message
- * @name: a header field name libosip2 keeps as a generic header
+ * @name: a header field name libosip2 keeps as a generic header, or
+ *   Accept or Content-Encoding
  *
  * Returns: (transfer full) (nullable): all values of that header joined
  * by ", " (RFC 3261 7.3.1), or %NULL
@@ -820,6 +835,38 @@ sip_message_get_header_value (const osip_message_t * msg, const gchar * name)
   GString *values = NULL;
   osip_header_t *header = NULL;
   int pos = 0;
+
+  /* libosip2 keeps these two in lists of their own */
+  if (g_ascii_strcasecmp (name, "accept") == 0) {
+    while (!osip_list_eol (&msg->accepts, pos)) {
+      osip_accept_t *accept = osip_list_get (&msg->accepts, pos++);
+      char *text = NULL;
+
+      if (values == NULL)
+        values = g_string_new (NULL);
+      else
+        g_string_append (values, ", ");
+      if (accept->type && osip_accept_to_str (accept, &text) == OSIP_SUCCESS) {
+        g_string_append (values, text);
+        osip_free (text);
+      }
+    }
+    return values ? g_string_free (values, FALSE) : NULL;
+  }
+  if (g_ascii_strcasecmp (name, "content-encoding") == 0) {
+    while (!osip_list_eol (&msg->content_encodings, pos)) {
+      osip_content_encoding_t *encoding =
+          osip_list_get (&msg->content_encodings, pos++);
+
+      if (values == NULL)
+        values = g_string_new (NULL);
+      else
+        g_string_append (values, ", ");
+      if (encoding->value)
+        g_string_append (values, encoding->value);
+    }
+    return values ? g_string_free (values, FALSE) : NULL;
+  }
 
   while ((pos = osip_message_header_get_byname (msg, name, pos,
               &header)) >= 0) {

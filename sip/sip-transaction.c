@@ -160,7 +160,17 @@ server_key (const osip_message_t * request, const gchar * method)
   if (sent_by == NULL)
     return NULL;
   if (branch && g_str_has_prefix (branch, SIP_BRANCH_MAGIC_COOKIE)) {
-    key = g_strdup_printf ("s|%s|%s|%s", branch, sent_by, method);
+    /* RFC 3261 17.2.3; Call-ID and CSeq number too, which a genuine
+     * retransmission (and the ACK or CANCEL of an INVITE) shares: a peer
+     * that reuses branches across requests is not mistaken for one */
+    gchar *call_id_free;
+    const gchar *call_id = sip_message_get_call_id_string (request,
+        &call_id_free);
+
+    key = g_strdup_printf ("s|%s|%s|%s|%s|%s", branch, sent_by, method,
+        call_id ? call_id : "",
+        request->cseq && request->cseq->number ? request->cseq->number : "");
+    g_free (call_id_free);
   } else {
     /* RFC 2543 peer: no usable branch */
     gchar *call_id_free;
@@ -381,6 +391,7 @@ timer_i_fired (gpointer data)
  * sip_transaction_layer_absorb_request:
  * @layer: the layer
  * @request: a received request
+ * @source: where it came from
  *
  * Lets a server transaction handle a retransmitted request, or the ACK
  * for a non-2xx final response.
@@ -390,7 +401,7 @@ timer_i_fired (gpointer data)
  */
 gboolean
 sip_transaction_layer_absorb_request (SipTransactionLayer * layer,
-    const osip_message_t * request)
+    const osip_message_t * request, GSocketAddress * source)
 {
   gboolean ack = strcmp (request->sip_method, "ACK") == 0;
   gchar *key = server_key (request, ack ? "INVITE" : request->sip_method);
@@ -423,6 +434,12 @@ sip_transaction_layer_absorb_request (SipTransactionLayer * layer,
 
   g_debug ("retransmitted %s absorbed by transaction %s (state %d)",
       request->sip_method, tr->key, tr->state);
+  /* the answer goes where the retransmission came from (a NAT may have
+   * rebound the caller's port) */
+  if (source && !sip_socket_address_equal (source, tr->peer)) {
+    g_object_unref (tr->peer);
+    tr->peer = g_object_ref (source);
+  }
   switch (tr->state) {
     case SIP_TRANSACTION_STATE_PROCEEDING:
     case SIP_TRANSACTION_STATE_COMPLETED:

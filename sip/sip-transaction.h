@@ -57,7 +57,7 @@ const SipTimers *sip_transaction_layer_get_timers (SipTransactionLayer *
 guint sip_transaction_layer_get_size (SipTransactionLayer * layer);
 
 gboolean sip_transaction_layer_absorb_request (SipTransactionLayer * layer,
-    const osip_message_t * request);
+    const osip_message_t * request, GSocketAddress * source);
 gboolean sip_transaction_layer_receive_response (SipTransactionLayer * layer,
     const osip_message_t * response);
 SipTransaction *sip_transaction_layer_find_invite (SipTransactionLayer *

@@ -198,3 +198,15 @@ sip_socket_address_to_string (GSocketAddress * address)
   g_free (ip);
   return text;
 }
+
+gboolean
+sip_socket_address_equal (GSocketAddress * a, GSocketAddress * b)
+{
+  if (!G_IS_INET_SOCKET_ADDRESS (a) || !G_IS_INET_SOCKET_ADDRESS (b))
+    return a == b;
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (a)) ==
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (b))
+      && g_inet_address_equal (g_inet_socket_address_get_address
+      (G_INET_SOCKET_ADDRESS (a)),
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (b)));
+}

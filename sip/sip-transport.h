@@ -24,6 +24,7 @@ GInetAddress *sip_inet_address_unmap (GInetAddress * address);
 gchar *sip_socket_address_get_ip (GSocketAddress * address);
 guint sip_socket_address_get_port (GSocketAddress * address);
 gchar *sip_socket_address_to_string (GSocketAddress * address);
+gboolean sip_socket_address_equal (GSocketAddress * a, GSocketAddress * b);
 gchar *sip_format_host (const gchar * ip);
 
 G_END_DECLS

@@ -275,6 +275,58 @@ GST_START_TEST (test_sipsink_echo)
 
 GST_END_TEST;
 
+/* counts RTP packets arriving within @ms */
+static guint
+count_rtp (Call * c, gint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  guint8 pkt[2048];
+  guint n = 0;
+
+  while (g_get_monotonic_time () < end) {
+    guint16 from = 0;
+
+    if (test_uac_recv_rtp (c->uac, pkt, sizeof (pkt), 20, &from) == 172)
+      n++;
+  }
+  return n;
+}
+
+/* re-INVITEs: the caller moves its RTP port, then holds and resumes */
+GST_START_TEST (test_sipsink_reinvite)
+{
+  Call c = { 0 };
+  guint n;
+
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 ! fakesink "
+      "audiotestsrc is-live=true wave=sine ! sipsink");
+  place_call (&c);
+  fail_unless (count_rtp (&c, 300) >= 10, "no RTP");
+
+  /* new address: the audio follows */
+  test_uac_new_rtp_port (c.uac);
+  fail_unless_equals_int (test_uac_reinvite (c.uac, "sendrecv"), 200);
+  n = count_rtp (&c, 400);
+  fail_unless (n >= 10, "%u packets to the new port", n);
+
+  /* hold (sendonly offer, recvonly answer): nothing is sent */
+  fail_unless_equals_int (test_uac_reinvite (c.uac, "sendonly"), 200);
+  count_rtp (&c, 100);
+  n = count_rtp (&c, 400);
+  fail_unless (n == 0, "%u packets sent while on hold", n);
+
+  /* resume */
+  fail_unless_equals_int (test_uac_reinvite (c.uac, "sendrecv"), 200);
+  n = count_rtp (&c, 400);
+  fail_unless (n >= 10, "%u packets after resume", n);
+
+  test_uac_send_bye (c.uac);
+  fail_unless_equals_int (test_uac_wait_response (c.uac, "BYE", 3000), 200);
+  stop_pipeline (&c);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sipsink_named_src)
 {
   GstElement *pipeline;
@@ -314,6 +366,7 @@ sipsink_suite (void)
   tcase_add_test (tc, test_sipsink_sends_rtp);
   tcase_add_test (tc, test_sipsink_prompt_then_bye);
   tcase_add_test (tc, test_sipsink_echo);
+  tcase_add_test (tc, test_sipsink_reinvite);
   tcase_add_test (tc, test_sipsink_named_src);
   return s;
 }

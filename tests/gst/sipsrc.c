@@ -7,6 +7,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include <sip.h>
+
 #include "testuac.h"
 #include "testutil.h"
 
@@ -95,8 +97,7 @@ pull_until_eos (GstHarness * h, gint timeout_ms)
 GST_START_TEST (test_sipsrc_properties)
 {
   GstElement *src = gst_element_factory_make ("sipsrc", NULL);
-  gchar *host, *range, *public_address, *allowed, *call_id, *from, *to,
-      *remote;
+  gchar *host, *range, *public_address, *allowed, *call_id, *from, *to, *remote;
   guint port, latency, bound;
   gboolean auto_answer;
   GObject *call;
@@ -204,8 +205,7 @@ GST_START_TEST (test_sipsrc_call_audio)
     gst_buffer_unref (buf);
   }
   fail_unless (got >= 40 * 160, "only %u samples came out", got);
-  fail_unless (matching >= 40 * 160, "only %u samples decoded right",
-      matching);
+  fail_unless (matching >= 40 * 160, "only %u samples decoded right", matching);
 
   caps = gst_pad_get_current_caps (h->sinkpad);
   want_caps = gst_caps_from_string ("audio/x-raw,format=S16LE,rate=8000,"
@@ -445,6 +445,192 @@ GST_START_TEST (test_sipsrc_recording)
 
 GST_END_TEST;
 
+/* pulls audio until @n samples came, counting those equal to @a and @b */
+static guint
+pull_samples (GstHarness * h, guint n, gint16 a, guint * n_a, gint16 b,
+    guint * n_b)
+{
+  gint64 end = g_get_monotonic_time () + 3 * G_TIME_SPAN_SECOND;
+  guint got = 0;
+
+  while (got < n && g_get_monotonic_time () < end) {
+    GstBuffer *buf = gst_harness_try_pull (h);
+    GstMapInfo map;
+
+    if (!buf) {
+      g_usleep (10000);
+      continue;
+    }
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    for (gsize i = 0; i + 1 < map.size; i += 2) {
+      gint16 v = (gint16) GST_READ_UINT16_LE (map.data + i);
+
+      if (v == a)
+        (*n_a)++;
+      else if (v == b)
+        (*n_b)++;
+    }
+    got += map.size / 2;
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+  }
+  return got;
+}
+
+/* the caller changes its SSRC mid-call (trunks do): audio keeps flowing */
+GST_START_TEST (test_sipsrc_ssrc_change)
+{
+  GstBus *bus;
+  guint port, n_a = 0, n_b = 0;
+  GstHarness *h = start_sipsrc (&bus, &port);
+  TestUac *uac = call_sipsrc (bus, port, FALSE);
+
+  for (guint i = 0; i < 25; i++) {
+    test_uac_send_pcmu (uac, 0x9a);
+    g_usleep (20000);
+  }
+  /* a new stream: other SSRC, sequence numbers and timestamps */
+  uac->rtp_ssrc ^= 0x5a5a5a5a;
+  uac->rtp_seq += 20000;
+  uac->rtp_ts += 1000000;
+  for (guint i = 0; i < 25; i++) {
+    test_uac_send_pcmu (uac, 0xb5);
+    g_usleep (20000);
+  }
+  pull_samples (h, 45 * 160, ulaw_decode (0x9a), &n_a, ulaw_decode (0xb5),
+      &n_b);
+  fail_unless (n_a >= 20 * 160, "first SSRC: %u samples", n_a);
+  fail_unless (n_b >= 20 * 160, "second SSRC: %u samples", n_b);
+
+  test_uac_send_bye (uac);
+  fail_unless_equals_int (test_uac_wait_response (uac, "BYE", 3000), 200);
+  fail_unless (pull_until_eos (h, 3000), "no EOS after BYE");
+  test_uac_free (uac);
+  stop_sipsrc (h, bus);
+}
+
+GST_END_TEST;
+
+/* payload types other than PCMU and the negotiated telephone-event are
+ * dropped before rtpbin, without an error */
+GST_START_TEST (test_sipsrc_foreign_payload)
+{
+  GstBus *bus;
+  guint port, n_a = 0, n_b = 0;
+  GstHarness *h = start_sipsrc (&bus, &port);
+  TestUac *uac = call_sipsrc (bus, port, FALSE);
+  guint8 payload[160];
+  GstMessage *msg;
+
+  memset (payload, 0x55, sizeof (payload));
+  for (guint i = 0; i < 30; i++) {
+    if (i % 3 == 1) {
+      /* PCMA, not negotiated */
+      test_uac_send_rtp (uac, 8, FALSE, uac->rtp_ts, payload, 160);
+      uac->rtp_ts += 160;
+    } else {
+      test_uac_send_pcmu (uac, 0x9a);
+    }
+    g_usleep (20000);
+  }
+  pull_samples (h, 15 * 160, ulaw_decode (0x9a), &n_a, 0, &n_b);
+  fail_unless (n_a >= 15 * 160, "only %u samples", n_a);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "error: %" GST_PTR_FORMAT, msg);
+
+  test_uac_send_bye (uac);
+  fail_unless_equals_int (test_uac_wait_response (uac, "BYE", 3000), 200);
+  test_uac_free (uac);
+  stop_sipsrc (h, bus);
+}
+
+GST_END_TEST;
+
+static gboolean
+take_call (SipAgent * agent, SipCall * call, GAsyncQueue * calls)
+{
+  g_async_queue_push (calls, g_object_ref (call));
+  return TRUE;
+}
+
+/* an application runs its own agent and hands the call over: sipsrc and
+ * sipsink in pipelines of their own, sipsrc answers */
+GST_START_TEST (test_sipsrc_sipsink_call_property)
+{
+  SipAgent *agent = sip_agent_new ();
+  GAsyncQueue *calls = g_async_queue_new_full (g_object_unref);
+  GError *err = NULL;
+  TestUac *uac;
+  SipCall *call;
+  GstHarness *h;
+  GstBus *bus = gst_bus_new ();
+  GstElement *out, *sink;
+  guint n_a = 0, n_b = 0, rtp = 0;
+  guint8 pkt[2048];
+  gint64 end;
+
+  g_object_set (agent, "host", "127.0.0.1", "port", 0, NULL);
+  g_signal_connect (agent, "incoming-call", G_CALLBACK (take_call), calls);
+  fail_unless (sip_agent_start (agent, &err), "%s", err ? err->message : "");
+
+  uac = test_uac_new (sip_agent_get_bound_port (agent));
+  test_uac_send_invite (uac, FALSE);
+  call = g_async_queue_timeout_pop (calls, 5 * G_USEC_PER_SEC);
+  fail_unless (call != NULL, "no incoming call");
+
+  h = gst_harness_new_with_padnames ("sipsrc", NULL, "src");
+  gst_harness_use_systemclock (h);
+  gst_element_set_bus (h->element, bus);
+  g_object_set (h->element, "call", call, NULL);
+  out = gst_parse_launch ("audiotestsrc is-live=true wave=sine ! "
+      "sipsink name=sink", NULL);
+  sink = gst_bin_get_by_name (GST_BIN (out), "sink");
+  g_object_set (sink, "call", call, NULL);
+  fail_unless (gst_element_set_state (out, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  gst_harness_play (h);
+  /* sipsrc runs no agent of its own */
+  fail_unless_equals_int (test_bound_port (h->element), 0);
+
+  fail_unless_equals_int (test_uac_wait_final (uac, 5000), 200);
+  test_uac_send_ack (uac);
+
+  for (guint i = 0; i < 30; i++) {
+    test_uac_send_pcmu (uac, 0x9a);
+    g_usleep (20000);
+  }
+  pull_samples (h, 20 * 160, ulaw_decode (0x9a), &n_a, 0, &n_b);
+  fail_unless (n_a >= 20 * 160, "only %u samples", n_a);
+
+  end = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+  while (rtp < 10 && g_get_monotonic_time () < end) {
+    guint16 from = 0;
+    gssize len = test_uac_recv_rtp (uac, pkt, sizeof (pkt), 200, &from);
+
+    if (len == 172 && (pkt[1] & 0x7f) == 0 && from == uac->remote_rtp_port)
+      rtp++;
+  }
+  fail_unless (rtp >= 10, "sipsink sent %u packets", rtp);
+
+  /* the caller hangs up: sipsrc ends its stream */
+  test_uac_send_bye (uac);
+  fail_unless_equals_int (test_uac_wait_response (uac, "BYE", 3000), 200);
+  fail_unless (pull_until_eos (h, 3000), "no EOS after BYE");
+
+  gst_element_set_state (out, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (out);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+  g_object_unref (call);
+  sip_agent_stop (agent);
+  g_object_unref (agent);
+  g_async_queue_unref (calls);
+  test_uac_free (uac);
+}
+
+GST_END_TEST;
+
 static Suite *
 sipsrc_suite (void)
 {
@@ -462,6 +648,9 @@ sipsrc_suite (void)
   tcase_add_test (tc, test_sipsrc_port_in_use);
   tcase_add_test (tc, test_sipsrc_bad_range);
   tcase_add_test (tc, test_sipsrc_recording);
+  tcase_add_test (tc, test_sipsrc_ssrc_change);
+  tcase_add_test (tc, test_sipsrc_foreign_payload);
+  tcase_add_test (tc, test_sipsrc_sipsink_call_property);
   return s;
 }
 

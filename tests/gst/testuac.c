@@ -248,9 +248,7 @@ send_in_dialog (TestUac * uac, const gchar * method, guint cseq)
       "Max-Forwards: 70\r\n"
       "From: \"Test\" <sip:test@127.0.0.1:%u>;tag=%s\r\n"
       "To: %s\r\n"
-      "Call-ID: %s\r\n"
-      "CSeq: %u %s\r\n"
-      "Content-Length: 0\r\n\r\n",
+      "Call-ID: %s\r\n" "CSeq: %u %s\r\n" "Content-Length: 0\r\n\r\n",
       method, uac->contact, uac->sip_port, g_random_int (), uac->sip_port,
       uac->from_tag, uac->to_header, uac->call_id, cseq, method);
 
@@ -262,6 +260,52 @@ void
 test_uac_send_ack (TestUac * uac)
 {
   send_in_dialog (uac, "ACK", uac->cseq);
+}
+
+void
+test_uac_new_rtp_port (TestUac * uac)
+{
+  g_object_unref (uac->rtp);
+  uac->rtp = bind_udp (&uac->rtp_port);
+}
+
+guint
+test_uac_reinvite (TestUac * uac, const gchar * direction)
+{
+  gchar *sdp, *msg;
+  guint status;
+
+  sdp = g_strdup_printf ("v=0\r\n"
+      "o=test 1 %u IN IP4 127.0.0.1\r\n"
+      "s=test\r\n"
+      "c=IN IP4 127.0.0.1\r\n"
+      "t=0 0\r\n"
+      "m=audio %u RTP/AVP 0\r\n"
+      "a=rtpmap:0 PCMU/8000\r\n"
+      "a=ptime:20\r\n"
+      "a=%s\r\n", uac->cseq + 1, uac->rtp_port, direction);
+  uac->cseq++;
+  msg = g_strdup_printf ("INVITE %s SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%08x;rport\r\n"
+      "Max-Forwards: 70\r\n"
+      "From: \"Test\" <sip:test@127.0.0.1:%u>;tag=%s\r\n"
+      "To: %s\r\n"
+      "Call-ID: %s\r\n"
+      "CSeq: %u INVITE\r\n"
+      "Contact: <sip:test@127.0.0.1:%u>\r\n"
+      "Content-Type: application/sdp\r\n"
+      "Content-Length: %zu\r\n\r\n%s",
+      uac->contact, uac->sip_port, g_random_int (), uac->sip_port,
+      uac->from_tag, uac->to_header, uac->call_id, uac->cseq, uac->sip_port,
+      strlen (sdp), sdp);
+  send_sip (uac, msg);
+  g_free (msg);
+  g_free (sdp);
+
+  status = test_uac_wait_final (uac, 5000);
+  if (status >= 200 && status < 300)
+    test_uac_send_ack (uac);
+  return status;
 }
 
 void
@@ -365,11 +409,9 @@ test_uac_recv_rtp (TestUac * uac, guint8 * buf, gsize size, gint timeout_ms,
   if (!g_socket_condition_timed_wait (uac->rtp, G_IO_IN,
           (gint64) timeout_ms * 1000, NULL, NULL))
     return -1;
-  n = g_socket_receive_from (uac->rtp, &from, (gchar *) buf, size, NULL,
-      NULL);
+  n = g_socket_receive_from (uac->rtp, &from, (gchar *) buf, size, NULL, NULL);
   if (from && from_port)
-    *from_port =
-        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (from));
+    *from_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (from));
   g_clear_object (&from);
   return n;
 }

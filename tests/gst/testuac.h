@@ -39,6 +39,12 @@ void test_uac_send_invite (TestUac * uac, gboolean offer_dtmf);
  * timeout) and, on 2xx, parses the answer */
 guint test_uac_wait_final (TestUac * uac, gint timeout_ms);
 void test_uac_send_ack (TestUac * uac);
+/* re-INVITE in the dialog with an offer from the current RTP socket and the
+ * given direction ("sendrecv", "sendonly", ...); returns the final status
+ * (the ACK is sent) */
+guint test_uac_reinvite (TestUac * uac, const gchar * direction);
+/* replaces the RTP socket by a new one on another port */
+void test_uac_new_rtp_port (TestUac * uac);
 void test_uac_send_bye (TestUac * uac);
 
 /* receives one SIP message (NULL on timeout) */

@@ -264,8 +264,8 @@ def parse_structure_fields(text):
     for m in re.finditer(r'\s*([A-Za-z0-9_-]+)=(?:\([A-Za-z0-9_]+\))?("(?:[^"\\]|\\.)*"|[^,;]*)', text):
         v = m.group(2).strip()
         if v.startswith('"') and v.endswith('"'):
-            v = v[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-        fields[m.group(1)] = v
+            v = v[1:-1]
+        fields[m.group(1)] = re.sub(r"\\(.)", r"\1", v)   # GStreamer escapes with backslashes
     return fields
 
 
@@ -281,7 +281,8 @@ def server(procs):
         rtp_range = f"{lo}-{hi}"
         env = base_env()
         env["SIP_RTP_PORT_RANGE"] = rtp_range
-        env["SIP_SERVER_HOST"] = LOCALHOST
+        if os.environ.get("INTEROP_HOST"):
+            env["SIP_SERVER_HOST"] = os.environ["INTEROP_HOST"]
         env["GST_LAUNCH_OPTS"] = "-m"
         if script:
             cmd = [PIPELINES / script, str(port)] + [str(a) for a in args]
@@ -376,6 +377,11 @@ class SippResult:
             t = int(m.group(4)) * 3600 + int(m.group(5)) * 60 + float(m.group(6))
             out.append((t, lines[start + 1].strip(), "\n".join(lines[start + 1:])))
         return out
+
+    def call_id(self):
+        """The Call-ID sipp used (from its first sent message)."""
+        m = re.search(r"(?im)^\s*Call-ID:\s*(\S+)", self.messages_log)
+        return m.group(1) if m else None
 
     def summary(self):
         return (f"sipp rc={self.rc}\n--- errors:\n{self.errors[-3000:]}\n--- log:\n{self.log[-2000:]}"

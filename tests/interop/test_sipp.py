@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import BUILD_DIR, HERE, LOCALHOST, SIPP_PCAP_DIR, base_env, free_udp_port, \
+from conftest import BUILD_DIR, HERE, LOCALHOST, PIPELINES, SIPP_PCAP_DIR, base_env, free_udp_port, \
     free_udp_range, udp_port_bound
 
 # The echo pipeline runs until the call ends; these are the seconds it may take
@@ -66,8 +66,8 @@ def test_call_with_rtp_then_caller_bye_ends_pipeline(server, sipp, audio_files):
     answered = srv.messages("sip-call-answered")
     ended = srv.messages("sip-call-ended")
     assert incoming and answered and ended, "missing sip-call-* bus messages:\n" + srv.proc.output()[-3000:]
-    call_id = ended[-1].get("call-id", "")
-    assert call_id.startswith("1-") and call_id.endswith(f"@{LOCALHOST}"), ended
+    assert ended[-1].get("call-id") == r.call_id(), (ended, r.call_id())
+    assert answered[-1].get("call-id") == r.call_id(), answered
     assert ended[-1].get("reason") == "remote-bye", ended
     assert "sipp" in ended[-1].get("from", ""), ended
     assert ended[-1].get("remote-address", "").startswith(LOCALHOST + ":"), ended
@@ -83,7 +83,7 @@ def test_second_call_while_busy_gets_486(server, sipp, audio_files):
     while time.monotonic() < deadline and not srv.messages("sip-call-answered"):
         time.sleep(0.1)
     assert srv.messages("sip-call-answered"), "first call was not answered:\n" + srv.proc.output()[-3000:]
-    r = sipp("busy-486.xml", srv.port, timeout=20)
+    r = sipp("invite-rejected.xml", srv.port, replace={"@CODE@": 486}, timeout=20)
     assert r.rc == 0, r.summary()
     rc1 = first.wait(40)
     assert rc1 == 0, sipp.result(first).summary()
@@ -159,3 +159,48 @@ def test_cancel_before_answer_gets_200_and_487(procs, sipp):
     time.sleep(0.5)
     out = ua.output()
     assert re.search(r"^ended \S+ cancelled$", out, re.M), out
+
+
+def test_cancel_ringing_sipsrc(server, sipp):
+    """sipsrc auto-answer=false rings and waits for the application: a CANCEL ends
+    the call (200 + 487), sipsrc posts sip-call-ended reason=cancelled."""
+    srv = server(launch="sipsrc port={port} rtp-port-range={rtp_range} auto-answer=false ! fakesink")
+    r = sipp("cancel.xml", srv.port, timeout=20)
+    assert r.rc == 0, r.summary()
+    assert "200 for CANCEL" in r.log and "487 for INVITE" in r.log, r.summary()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not srv.messages("sip-call-ended"):
+        time.sleep(0.1)
+    ended = srv.messages("sip-call-ended")
+    assert ended and ended[-1].get("reason") == "cancelled", ended
+    assert ended[-1].get("call-id") == r.call_id(), ended
+
+
+def test_source_outside_allowed_sources_gets_403(server, sipp):
+    srv = server(launch="sipsrc port={port} rtp-port-range={rtp_range} "
+                        "allowed-sources=192.0.2.0/24,2001:db8::/32 ! queue ! sipsink")
+    r = sipp("invite-rejected.xml", srv.port, replace={"@CODE@": 403}, timeout=20)
+    assert r.rc == 0, r.summary()
+    assert srv.proc.poll() is None, "pipeline ended after a refused call"
+    assert not srv.messages("sip-call-answered")
+
+
+def test_port_in_use_is_a_clear_error(server, procs):
+    srv = server("echo.sh")
+    p = procs.start("second-echo", [PIPELINES / "echo.sh", str(srv.port)], stop_signal=signal.SIGINT)
+    rc = p.wait(15)
+    assert rc not in (None, 0), f"a second pipeline on port {srv.port} did not fail (rc {rc})"
+    out = p.output()
+    assert "ERROR" in out and "in use" in out, out[-2000:]
+
+
+def test_bad_rtp_port_range_is_a_clear_error(procs):
+    port = free_udp_port()
+    env = base_env()
+    p = procs.start("bad-range", ["gst-launch-1.0", "sipsrc", f"port={port}",
+                                  "rtp-port-range=15000-10000", "!", "fakesink"],
+                    env=env, stop_signal=signal.SIGINT)
+    rc = p.wait(15)
+    assert rc not in (None, 0), "a reversed RTP port range was accepted"
+    out = p.output()
+    assert "ERROR" in out and "range" in out.lower(), out[-2000:]

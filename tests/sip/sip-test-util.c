@@ -381,14 +381,24 @@ test_set_short_timers (void)
   g_free (t4);
 }
 
+/* "state:<call-id>:<SIP_CALL_STATE_...>" */
+gchar *
+test_state_event (SipCall * call, SipCallState state)
+{
+  gchar *name = g_enum_to_string (SIP_TYPE_CALL_STATE, state);
+  gchar *event = g_strdup_printf ("state:%s:%s", sip_call_get_call_id (call),
+      name);
+
+  g_free (name);
+  return event;
+}
+
 static void
 on_state_changed (SipCall * call, SipCallState state, gpointer user_data)
 {
   TestAgent *ta = user_data;
 
-  g_async_queue_push (ta->events, g_strdup_printf ("state:%s:%s",
-          sip_call_get_call_id (call), g_enum_to_string (SIP_TYPE_CALL_STATE,
-              state)));
+  g_async_queue_push (ta->events, test_state_event (call, state));
 }
 
 static void
@@ -486,4 +496,19 @@ test_agent_wait_event (TestAgent * ta, const gchar * event, guint timeout_ms)
     if (match)
       return TRUE;
   }
+}
+
+/* the active call count reaches @n (it drops just after a final response
+ * went out) */
+gboolean
+test_agent_wait_active_calls (TestAgent * ta, guint n, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (sip_agent_get_active_calls (ta->agent) != n) {
+    if (g_get_monotonic_time () > end)
+      return FALSE;
+    g_usleep (1000);
+  }
+  return TRUE;
 }

@@ -80,9 +80,12 @@ typedef struct
 
 void test_set_short_timers (void);
 TestAgent *test_agent_new (TestAnswerMode mode, const gchar * first_property,
-    ...) G_GNUC_NULL_TERMINATED;
+    ...);
 void test_agent_free (TestAgent * agent);
 SipCall *test_agent_pop_call (TestAgent * agent, guint timeout_ms);
+gboolean test_agent_wait_active_calls (TestAgent * agent, guint n,
+    guint timeout_ms);
+gchar *test_state_event (SipCall * call, SipCallState state);
 gboolean test_agent_wait_event (TestAgent * agent, const gchar * event,
     guint timeout_ms);
 

@@ -223,7 +223,7 @@ class SIPInputTransport(BaseInputTransport):
             frame: The start frame.
         """
         await super().start(frame)
-        await self._session.start_media(self.sample_rate or frame.audio_in_sample_rate)
+        await self._session.start_media(self.sample_rate)
         await self.set_transport_ready(frame)
         self._ready = True
 
@@ -304,6 +304,16 @@ class SIPOutputTransport(BaseOutputTransport):
         self._transport = transport
         self._session = session
         self._last_interruption_id = -1
+        self._pipeline_in_rate = 16000
+
+    async def setup(self, setup: FrameProcessorSetup):
+        """Learn the pipeline's input rate (used if the input processor is not in it).
+
+        Args:
+            setup: Pipeline setup (sample rates, clock, task manager).
+        """
+        await super().setup(setup)
+        self._pipeline_in_rate = setup.audio_in_sample_rate
 
     async def start(self, frame: StartFrame):
         """Start sending audio.
@@ -312,7 +322,7 @@ class SIPOutputTransport(BaseOutputTransport):
             frame: The start frame.
         """
         await super().start(frame)
-        media = await self._session.start_media(frame.audio_in_sample_rate)
+        media = await self._session.start_media(self._pipeline_in_rate)
         await media.start_output(self.sample_rate)
         await self.set_transport_ready(frame)
 

@@ -1,0 +1,1298 @@
+/* gst-sip: SipAgent over real UDP sockets: transactions, timers, dialogs
+ * Copyright (C) 2026 The gst-sip authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "sip-test-util.h"
+
+#include <string.h>
+
+#define WAIT 2000               /* ms: generous, for loaded CI machines */
+
+static void
+assert_state_event (TestAgent * ta, SipCall * call, SipCallState state)
+{
+  gchar *event = test_state_event (call, state);
+  g_assert_true (test_agent_wait_event (ta, event, WAIT));
+  g_free (event);
+}
+
+/* INVITE with PCMU (+ telephone-event) -> 100/180/200; returns the 200
+ * and the call; the dialog learns the To tag */
+static gchar *
+send_invite (TestAgent * ta, TestPeer * peer, TestDialog * d,
+    const gchar * extra, guint expect)
+{
+  gchar *sdp = test_sdp_offer (40000, "0 8 101",
+      "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n");
+  gchar *invite = test_dialog_request (d, "INVITE", d->invite_branch, 0,
+      extra, sdp);
+  gchar *resp;
+
+  test_peer_send (peer, ta->port, invite);
+  resp = test_peer_recv_response (peer, WAIT, expect);
+  g_assert_nonnull (resp);
+  if (d->to_tag == NULL)
+    d->to_tag = test_msg_header_param (resp, "To", "tag");
+  g_free (invite);
+  g_free (sdp);
+  return resp;
+}
+
+static void
+send_ack (TestPeer * peer, TestDialog * d, guint port, const gchar * body)
+{
+  gchar *ack = test_dialog_request (d, "ACK", NULL, d->cseq, NULL, body);
+  test_peer_send (peer, port, ack);
+  g_free (ack);
+}
+
+static SipCall *
+establish_call (TestAgent * ta, TestPeer * peer, TestDialog * d,
+    const gchar * extra)
+{
+  gchar *ok = send_invite (ta, peer, d, extra, 200);
+  SipCall *call = test_agent_pop_call (ta, WAIT);
+
+  g_assert_nonnull (call);
+  g_free (ok);
+  send_ack (peer, d, ta->port, NULL);
+  assert_state_event (ta, call, SIP_CALL_STATE_ACTIVE);
+  return call;
+}
+
+static void
+test_options (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_NONE, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *req = test_dialog_request (d, "OPTIONS", NULL, 0, NULL, NULL);
+  gchar *resp, *allow, *accept, *tag, *rport, *received, *server;
+
+  test_peer_send (peer, ta->port, req);
+  resp = test_peer_recv (peer, WAIT);
+  g_assert_cmpuint (test_msg_status (resp), ==, 200);
+  allow = test_msg_header (resp, "Allow");
+  g_assert_cmpstr (allow, ==, "INVITE, ACK, BYE, CANCEL, OPTIONS");
+  accept = test_msg_header (resp, "Accept");
+  g_assert_cmpstr (accept, ==, "application/sdp");
+  tag = test_msg_header_param (resp, "To", "tag");
+  g_assert_nonnull (tag);
+  g_assert_cmpstr (tag, !=, "");
+  /* RFC 3581: rport filled, received added */
+  rport = test_msg_header_param (resp, "Via", "rport");
+  g_assert_cmpuint (g_ascii_strtoull (rport, NULL, 10), ==, peer->port);
+  received = test_msg_header_param (resp, "Via", "received");
+  g_assert_cmpstr (received, ==, "127.0.0.1");
+  server = test_msg_header (resp, "Server");
+  g_assert_cmpstr (server, ==, "gst-sip/0.1");
+  g_assert_cmpint (ta->incoming_count, ==, 0);
+
+  g_free (server);
+  g_free (received);
+  g_free (rport);
+  g_free (tag);
+  g_free (accept);
+  g_free (allow);
+  g_free (resp);
+  g_free (req);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+expect_status_for (const gchar * method, guint status, const gchar * extra)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_NONE, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *req = test_dialog_request (d, method, NULL, 0, extra, NULL);
+  gchar *resp;
+
+  test_peer_send (peer, ta->port, req);
+  resp = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp), ==, status);
+  if (status == 405) {
+    gchar *allow = test_msg_header (resp, "Allow");
+    g_assert_cmpstr (allow, ==, "INVITE, ACK, BYE, CANCEL, OPTIONS");
+    g_free (allow);
+  }
+  g_free (resp);
+  g_free (req);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_unknown_method (void)
+{
+  expect_status_for ("FOOBAR", 501, NULL);
+}
+
+static void
+test_unsupported_methods (void)
+{
+  const gchar *methods[] = { "REGISTER", "SUBSCRIBE", "MESSAGE", "INFO",
+    "UPDATE", "REFER", "NOTIFY", "PRACK", "PUBLISH"
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    expect_status_for (methods[i], 405, NULL);
+}
+
+static void
+test_require (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_NONE, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *req = test_dialog_request (d, "OPTIONS", NULL, 0,
+      "Require: foo, bar\n", NULL);
+  gchar *resp, *unsupported;
+
+  test_peer_send (peer, ta->port, req);
+  resp = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp), ==, 420);
+  unsupported = test_msg_header (resp, "Unsupported");
+  g_assert_cmpstr (unsupported, ==, "foo, bar");
+  g_free (unsupported);
+  g_free (resp);
+  g_free (req);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_bad_requests (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_NONE, NULL);
+  TestPeer *peer = test_peer_new ();
+  gchar *resp, *reason;
+
+  /* CSeq method mismatch */
+  test_peer_send (peer, ta->port, "OPTIONS sip:bot@127.0.0.1 SIP/2.0\n"
+      "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKmm1\n"
+      "From: <sip:a@127.0.0.1>;tag=1\nTo: <sip:bot@127.0.0.1>\n"
+      "Call-ID: mm1\nCSeq: 1 INVITE\nMax-Forwards: 70\n"
+      "Content-Length: 0\n\n");
+  resp = test_peer_recv (peer, WAIT);
+  g_assert_cmpuint (test_msg_status (resp), ==, 400);
+  g_assert_nonnull (strstr (resp, "CSeq"));
+  g_free (resp);
+
+  /* no Call-ID */
+  test_peer_send (peer, ta->port, "OPTIONS sip:bot@127.0.0.1 SIP/2.0\n"
+      "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKmm2\n"
+      "From: <sip:a@127.0.0.1>;tag=1\nTo: <sip:bot@127.0.0.1>\n"
+      "CSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n");
+  resp = test_peer_recv (peer, WAIT);
+  g_assert_cmpuint (test_msg_status (resp), ==, 400);
+  g_free (resp);
+
+  /* negative Content-Length */
+  test_peer_send (peer, ta->port, "OPTIONS sip:bot@127.0.0.1 SIP/2.0\n"
+      "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKmm3\n"
+      "From: <sip:a@127.0.0.1>;tag=1\nTo: <sip:bot@127.0.0.1>\n"
+      "Call-ID: mm3\nCSeq: 1 OPTIONS\nMax-Forwards: 70\n"
+      "Content-Length: -5\n\n");
+  resp = test_peer_recv (peer, WAIT);
+  g_assert_cmpuint (test_msg_status (resp), ==, 400);
+  g_free (resp);
+
+  /* Content-Length larger than the datagram */
+  test_peer_send (peer, ta->port, "OPTIONS sip:bot@127.0.0.1 SIP/2.0\n"
+      "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKmm4\n"
+      "From: <sip:a@127.0.0.1>;tag=1\nTo: <sip:bot@127.0.0.1>\n"
+      "Call-ID: mm4\nCSeq: 1 OPTIONS\nMax-Forwards: 70\n"
+      "Content-Length: 500\n\nshort");
+  resp = test_peer_recv (peer, WAIT);
+  g_assert_cmpuint (test_msg_status (resp), ==, 400);
+  g_free (resp);
+
+  /* another SIP version */
+  test_peer_send (peer, ta->port, "OPTIONS sip:bot@127.0.0.1 SIP/3.0\n"
+      "Via: SIP/3.0/UDP 127.0.0.1;branch=z9hG4bKmm5\n"
+      "From: <sip:a@127.0.0.1>;tag=1\nTo: <sip:bot@127.0.0.1>\n"
+      "Call-ID: mm5\nCSeq: 1 OPTIONS\nMax-Forwards: 70\n"
+      "Content-Length: 0\n\n");
+  resp = test_peer_recv (peer, WAIT);
+  g_assert_cmpuint (test_msg_status (resp), ==, 505);
+  g_free (resp);
+
+  /* binary garbage, a stray response, no Via: nothing comes back */
+  test_peer_send_raw (peer, ta->port, "\x01\x02\xff\xfe garbage", 12);
+  test_peer_send (peer, ta->port, "SIP/2.0 200 OK\n"
+      "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKstray\n"
+      "From: <sip:a@127.0.0.1>;tag=1\nTo: <sip:bot@127.0.0.1>;tag=2\n"
+      "Call-ID: stray\nCSeq: 1 BYE\nContent-Length: 0\n\n");
+  test_peer_send (peer, ta->port, "OPTIONS sip:bot@127.0.0.1 SIP/2.0\n"
+      "From: <sip:a@127.0.0.1>;tag=1\nTo: <sip:bot@127.0.0.1>\n"
+      "Call-ID: noVia\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n");
+  test_peer_send (peer, ta->port, "\r\n\r\n");
+  g_assert_null (test_peer_recv (peer, 300));
+
+  /* and the agent still answers */
+  test_peer_send (peer, ta->port, "OPTIONS sip:bot@127.0.0.1 SIP/2.0\n"
+      "v: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKmm6\n"
+      "f: <sip:a@127.0.0.1>;tag=1\nt: <sip:bot@127.0.0.1>\n"
+      "i: mm6\nCSeq: 1 OPTIONS\nl: 0\n\n");
+  resp = test_peer_recv (peer, WAIT);
+  g_assert_cmpuint (test_msg_status (resp), ==, 200);
+  reason = test_msg_header (resp, "Call-ID");
+  g_assert_cmpstr (reason, ==, "mm6");
+  g_free (reason);
+  g_free (resp);
+
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_basic_call (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *sdp = test_sdp_offer (40000, "0 101",
+      "a=rtpmap:101 telephone-event/8000\r\n");
+  gchar *invite = test_dialog_request (d, "INVITE", d->invite_branch, 0,
+      "Record-Route: <sip:p1.example.com;lr>\n"
+      "Record-Route: <sip:p2.example.com;lr>\n"
+      "X-Custom: hello\n", sdp);
+  gchar *trying, *ringing, *ok, *tag180, *tag200, *contact, *body, *rr;
+  gchar *req, *resp, *m_line, *addr, *custom;
+  SipCall *call;
+  GHashTable *headers;
+
+  test_peer_send (peer, ta->port, invite);
+  trying = test_peer_recv_response (peer, WAIT, 100);
+  g_assert_nonnull (trying);
+  g_assert_null (test_msg_header_param (trying, "To", "tag"));
+  ringing = test_peer_recv_response (peer, WAIT, 180);
+  g_assert_nonnull (ringing);
+  ok = test_peer_recv_response (peer, WAIT, 200);
+  g_assert_nonnull (ok);
+
+  /* the same To tag on 180 and 200 */
+  tag180 = test_msg_header_param (ringing, "To", "tag");
+  tag200 = test_msg_header_param (ok, "To", "tag");
+  g_assert_nonnull (tag180);
+  g_assert_cmpstr (tag180, ==, tag200);
+  d->to_tag = g_strdup (tag200);
+
+  contact = test_msg_header (ok, "Contact");
+  g_assert_nonnull (strstr (contact, "127.0.0.1"));
+  g_assert_cmpuint (test_msg_count_header (ok, "Record-Route"), ==, 2);
+  rr = test_msg_header (ok, "Record-Route");
+  g_assert_nonnull (strstr (rr, "p1.example.com"));
+
+  /* the SDP answer */
+  body = g_strdup (test_msg_body (ok));
+  call = test_agent_pop_call (ta, WAIT);
+  g_assert_nonnull (call);
+  m_line = g_strdup_printf ("m=audio %u RTP/AVP 0 101\r\n",
+      sip_call_get_local_rtp_port (call));
+  g_assert_nonnull (strstr (body, m_line));
+  g_assert_nonnull (strstr (body, "a=rtpmap:0 PCMU/8000\r\n"));
+  g_assert_nonnull (strstr (body, "a=rtpmap:101 telephone-event/8000\r\n"));
+  g_assert_nonnull (strstr (body, "a=fmtp:101 0-15\r\n"));
+  g_assert_nonnull (strstr (body, "a=ptime:20\r\n"));
+  g_assert_nonnull (strstr (body, "a=sendrecv\r\n"));
+  g_assert_nonnull (strstr (body, "c=IN IP4 127.0.0.1\r\n"));
+
+  /* what the call knows */
+  g_assert_cmpuint (sip_call_get_local_rtp_port (call) % 2, ==, 0);
+  g_assert_nonnull (sip_call_get_rtp_socket (call));
+  g_assert_nonnull (sip_call_get_rtcp_socket (call));
+  addr = sip_call_get_remote_rtp_address (call);
+  g_assert_cmpstr (addr, ==, "127.0.0.1");
+  g_assert_cmpuint (sip_call_get_remote_rtp_port (call), ==, 40000);
+  g_assert_cmpint (sip_call_get_telephone_event_pt (call), ==, 101);
+  g_assert_cmpstr (sip_call_get_call_id (call), ==, d->call_id);
+  g_assert_nonnull (strstr (sip_call_get_from (call), "alice"));
+  g_assert_nonnull (strstr (sip_call_get_to (call), tag200));
+  custom = sip_call_get_header (call, "x-custom");
+  g_assert_cmpstr (custom, ==, "hello");
+  g_free (custom);
+  custom = sip_call_get_header (call, "i");
+  g_assert_cmpstr (custom, ==, d->call_id);
+  g_free (custom);
+  headers = sip_call_get_headers (call);
+  g_assert_cmpstr (g_hash_table_lookup (headers, "call-id"), ==, d->call_id);
+  g_hash_table_unref (headers);
+  g_assert_cmpuint (sip_agent_get_active_calls (ta->agent), ==, 1);
+
+  send_ack (peer, d, ta->port, NULL);
+  assert_state_event (ta, call, SIP_CALL_STATE_ACTIVE);
+
+  /* BYE -> 200, ENDED "remote-bye" */
+  d->cseq++;
+  req = test_dialog_request (d, "BYE", NULL, 0, NULL, NULL);
+  test_peer_send (peer, ta->port, req);
+  resp = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp), ==, 200);
+  assert_state_event (ta, call, SIP_CALL_STATE_ENDED);
+  g_assert_cmpint (sip_call_get_state (call), ==, SIP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sip_call_get_end_reason (call), ==, "remote-bye");
+  g_assert_true (test_agent_wait_active_calls (ta, 0, WAIT));
+  /* sockets stay open for the media layer */
+  g_assert_false (g_socket_is_closed (sip_call_get_rtp_socket (call)));
+
+  /* the BYE again: same answer (non-INVITE server transaction) */
+  g_free (resp);
+  test_peer_send (peer, ta->port, req);
+  resp = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp), ==, 200);
+
+  g_object_unref (call);
+  g_free (resp);
+  g_free (req);
+  g_free (addr);
+  g_free (m_line);
+  g_free (body);
+  g_free (rr);
+  g_free (contact);
+  g_free (tag180);
+  g_free (tag200);
+  g_free (trying);
+  g_free (ringing);
+  g_free (ok);
+  g_free (invite);
+  g_free (sdp);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_compact_forms (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  gchar *sdp = test_sdp_offer (40002, "0", NULL);
+  gchar *invite = g_strdup_printf ("INVITE sip:bot@127.0.0.1 SIP/2.0\n"
+      "v: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKcompact\n"
+      "f: <sip:alice@127.0.0.1>;tag=cf1\n"
+      "t: <sip:bot@127.0.0.1>\n"
+      "i: compact-call@127.0.0.1\n"
+      "CSeq: 7 INVITE\n"
+      "m: <sip:alice@127.0.0.1:%u>\n"
+      "c: application/sdp\n"
+      "l: %u\n\n%s", peer->port, peer->port, (guint) strlen (sdp), sdp);
+  gchar *ok, *call_id, *branch;
+  SipCall *call;
+
+  test_peer_send (peer, ta->port, invite);
+  ok = test_peer_recv_response (peer, WAIT, 200);
+  g_assert_nonnull (ok);
+  call_id = test_msg_header (ok, "Call-ID");
+  g_assert_cmpstr (call_id, ==, "compact-call@127.0.0.1");
+  branch = test_msg_header_param (ok, "Via", "branch");
+  g_assert_cmpstr (branch, ==, "z9hG4bKcompact");
+  call = test_agent_pop_call (ta, WAIT);
+  g_assert_nonnull (call);
+  g_assert_cmpuint (sip_call_get_remote_rtp_port (call), ==, 40002);
+  g_object_unref (call);
+
+  g_free (branch);
+  g_free (call_id);
+  g_free (ok);
+  g_free (invite);
+  g_free (sdp);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_via_received (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_NONE, NULL);
+  TestPeer *peer = test_peer_new ();
+  gchar *resp, *received, *rport;
+
+  /* sent-by is not where it came from: received=, and the answer still
+   * comes back here */
+  test_peer_send (peer, ta->port, "OPTIONS sip:bot@127.0.0.1 SIP/2.0\n"
+      "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKrecv\n"
+      "Via: SIP/2.0/UDP 192.0.2.2:5070;branch=z9hG4bKsecond\n"
+      "From: <sip:a@192.0.2.1>;tag=1\nTo: <sip:bot@127.0.0.1>\n"
+      "Call-ID: recv1\nCSeq: 1 OPTIONS\nMax-Forwards: 70\n"
+      "Content-Length: 0\n\n");
+  resp = test_peer_recv (peer, WAIT);
+  g_assert_cmpuint (test_msg_status (resp), ==, 200);
+  received = test_msg_header_param (resp, "Via", "received");
+  g_assert_cmpstr (received, ==, "127.0.0.1");
+  rport = test_msg_header_param (resp, "Via", "rport");
+  g_assert_null (rport);
+  /* all Via, in order */
+  g_assert_nonnull (strstr (resp, "z9hG4bKsecond"));
+  g_assert_true (strstr (resp, "z9hG4bKrecv") < strstr (resp,
+          "z9hG4bKsecond"));
+  g_free (received);
+  g_free (resp);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_retransmitted_invite (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_RING, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *ringing = send_invite (ta, peer, d, NULL, 180);
+  gchar *again, *tag, *ok, *bye, *resp, *bye_cseq, *bye_to, *bye_from;
+  SipCall *call = test_agent_pop_call (ta, WAIT);
+  gchar *sdp = test_sdp_offer (40000, "0 8 101",
+      "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n");
+  gchar *invite = test_dialog_request (d, "INVITE", d->invite_branch, 0,
+      NULL, sdp);
+
+  g_assert_nonnull (call);
+  /* the same INVITE again (To without tag, same branch): the 180 again */
+  g_free (d->to_tag);
+  d->to_tag = NULL;
+  g_free (invite);
+  invite = test_dialog_request (d, "INVITE", d->invite_branch, 0, NULL, sdp);
+  test_peer_send (peer, ta->port, invite);
+  again = test_peer_recv_response (peer, WAIT, 180);
+  g_assert_nonnull (again);
+  tag = test_msg_header_param (again, "To", "tag");
+  d->to_tag = test_msg_header_param (ringing, "To", "tag");
+  g_assert_cmpstr (tag, ==, d->to_tag);
+  g_assert_cmpint (g_atomic_int_get (&ta->incoming_count), ==, 1);
+
+  /* answered from this (another) thread */
+  sip_call_answer (call);
+  ok = test_peer_recv_response (peer, WAIT, 200);
+  g_assert_nonnull (ok);
+  send_ack (peer, d, ta->port, NULL);
+  assert_state_event (ta, call, SIP_CALL_STATE_ACTIVE);
+
+  /* we hang up: BYE in the dialog */
+  sip_call_hangup (call);
+  bye = test_peer_recv_request (peer, WAIT, "BYE");
+  g_assert_nonnull (bye);
+  bye_to = test_msg_header_param (bye, "To", "tag");
+  bye_from = test_msg_header_param (bye, "From", "tag");
+  g_assert_cmpstr (bye_to, ==, d->from_tag);
+  g_assert_cmpstr (bye_from, ==, d->to_tag);
+  bye_cseq = test_msg_header (bye, "CSeq");
+  g_assert_true (g_str_has_suffix (bye_cseq, " BYE"));
+  g_assert_true (g_str_has_prefix (bye, "BYE sip:alice@127.0.0.1:"));
+  assert_state_event (ta, call, SIP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sip_call_get_end_reason (call), ==, "local-bye");
+
+  /* answer it, from a hand-made response */
+  {
+    gchar *via = test_msg_header (bye, "Via");
+    gchar *from = test_msg_header (bye, "From");
+    gchar *to = test_msg_header (bye, "To");
+    resp = g_strdup_printf ("SIP/2.0 200 OK\nVia: %s\nFrom: %s\nTo: %s\n"
+        "Call-ID: %s\nCSeq: %s\nContent-Length: 0\n\n", via, from, to,
+        d->call_id, bye_cseq);
+    test_peer_send (peer, ta->port, resp);
+    g_free (via);
+    g_free (from);
+    g_free (to);
+  }
+  /* no more BYE retransmissions once answered */
+  g_assert_null (test_peer_recv_request (peer, 10 * TEST_T1_MS, "BYE"));
+
+  g_object_unref (call);
+  g_free (resp);
+  g_free (bye_cseq);
+  g_free (bye_to);
+  g_free (bye_from);
+  g_free (bye);
+  g_free (ok);
+  g_free (tag);
+  g_free (again);
+  g_free (invite);
+  g_free (sdp);
+  g_free (ringing);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_ok_retransmitted_until_ack (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *ok = send_invite (ta, peer, d, NULL, 200);
+  SipCall *call = test_agent_pop_call (ta, WAIT);
+  guint retransmissions = 0;
+  gchar *msg;
+
+  g_assert_nonnull (call);
+  /* T1 = 20 ms: within 200 ms the 200 comes again (20, 40, 80 ms) */
+  while ((msg = test_peer_recv_response (peer, 10 * TEST_T1_MS, 200))) {
+    g_assert_cmpstr (test_msg_body (msg), ==, test_msg_body (ok));
+    g_free (msg);
+    if (++retransmissions == 3)
+      break;
+  }
+  g_assert_cmpuint (retransmissions, ==, 3);
+  g_assert_cmpint (sip_call_get_state (call), ==, SIP_CALL_STATE_ANSWERED);
+
+  send_ack (peer, d, ta->port, NULL);
+  assert_state_event (ta, call, SIP_CALL_STATE_ACTIVE);
+  /* a 200 may have crossed the ACK; then silence (more than T2) */
+  test_peer_drain (peer, TEST_T1_MS);
+  g_assert_null (test_peer_recv (peer, 20 * TEST_T1_MS));
+  g_assert_cmpint (sip_call_get_state (call), ==, SIP_CALL_STATE_ACTIVE);
+
+  g_object_unref (call);
+  g_free (ok);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_no_ack_bye (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *ok = send_invite (ta, peer, d, NULL, 200);
+  SipCall *call = test_agent_pop_call (ta, WAIT);
+  gchar *bye;
+
+  g_assert_nonnull (call);
+  /* no ACK: after 64*T1 (1.28 s) a BYE */
+  bye = test_peer_recv_request (peer, 64 * TEST_T1_MS + WAIT, "BYE");
+  g_assert_nonnull (bye);
+  assert_state_event (ta, call, SIP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sip_call_get_end_reason (call), ==, "ack-timeout");
+  g_assert_true (test_agent_wait_active_calls (ta, 0, WAIT));
+
+  g_object_unref (call);
+  g_free (bye);
+  g_free (ok);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_hangup_before_ack (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *ok = send_invite (ta, peer, d, NULL, 200);
+  SipCall *call = test_agent_pop_call (ta, WAIT);
+  gchar *msg, *bye;
+
+  g_assert_nonnull (call);
+  sip_call_hangup (call);
+  assert_state_event (ta, call, SIP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sip_call_get_end_reason (call), ==, "local-bye");
+  /* RFC 3261 15: no BYE before the ACK, only 200 retransmissions */
+  while ((msg = test_peer_recv (peer, 5 * TEST_T1_MS))) {
+    g_assert_cmpuint (test_msg_status (msg), ==, 200);
+    g_free (msg);
+  }
+  send_ack (peer, d, ta->port, NULL);
+  bye = test_peer_recv_request (peer, WAIT, "BYE");
+  g_assert_nonnull (bye);
+
+  g_object_unref (call);
+  g_free (bye);
+  g_free (ok);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_cancel (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_RING, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *ringing = send_invite (ta, peer, d, NULL, 180);
+  SipCall *call = test_agent_pop_call (ta, WAIT);
+  gchar *cancel, *resp1, *resp2, *ack, *tag, *to_tag;
+  gchar *saved_tag;
+  guint cancel_ok = 0, terminated = 0;
+
+  g_assert_nonnull (call);
+  /* CANCEL: same branch, same CSeq number, To as in the INVITE */
+  saved_tag = d->to_tag;
+  d->to_tag = NULL;
+  cancel = test_dialog_request (d, "CANCEL", d->invite_branch, 0, NULL, NULL);
+  test_peer_send (peer, ta->port, cancel);
+  resp1 = test_peer_recv_response (peer, WAIT, 0);
+  resp2 = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_nonnull (resp1);
+  g_assert_nonnull (resp2);
+  for (gchar ** r = (gchar *[]) {
+        resp1, resp2, NULL}; *r; r++) {
+    gchar *cseq = test_msg_header (*r, "CSeq");
+    if (test_msg_status (*r) == 200 && g_str_has_suffix (cseq, "CANCEL"))
+      cancel_ok++;
+    if (test_msg_status (*r) == 487 && g_str_has_suffix (cseq, "INVITE")) {
+      terminated++;
+      to_tag = test_msg_header_param (*r, "To", "tag");
+      g_assert_cmpstr (to_tag, ==, saved_tag);
+      g_free (to_tag);
+    }
+    g_free (cseq);
+  }
+  g_assert_cmpuint (cancel_ok, ==, 1);
+  g_assert_cmpuint (terminated, ==, 1);
+  assert_state_event (ta, call, SIP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sip_call_get_end_reason (call), ==, "cancelled");
+
+  /* ACK for the 487 (same branch): it stops the 487 retransmissions */
+  d->to_tag = saved_tag;
+  ack = test_dialog_request (d, "ACK", d->invite_branch, 0, NULL, NULL);
+  test_peer_send (peer, ta->port, ack);
+  test_peer_drain (peer, 2 * TEST_T1_MS);
+  g_assert_null (test_peer_recv (peer, 20 * TEST_T1_MS));
+
+  /* a CANCEL for nothing: 481 */
+  tag = g_strdup_printf ("z9hG4bKnothing%08x", g_random_int ());
+  g_free (cancel);
+  d->to_tag = NULL;
+  cancel = test_dialog_request (d, "CANCEL", tag, 0, NULL, NULL);
+  test_peer_send (peer, ta->port, cancel);
+  g_free (resp1);
+  resp1 = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp1), ==, 481);
+
+  g_free (saved_tag);
+  g_free (tag);
+  g_object_unref (call);
+  g_free (ack);
+  g_free (resp1);
+  g_free (resp2);
+  g_free (cancel);
+  g_free (ringing);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static gchar *
+reinvite (TestAgent * ta, TestPeer * peer, TestDialog * d, const gchar * sdp)
+{
+  gchar *req, *ok;
+
+  d->cseq++;
+  g_free (d->invite_branch);
+  d->invite_branch = g_strdup_printf ("z9hG4bKre%08x", g_random_int ());
+  req = test_dialog_request (d, "INVITE", d->invite_branch, 0, NULL, sdp);
+  test_peer_send (peer, ta->port, req);
+  ok = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (ok), ==, 200);
+  send_ack (peer, d, ta->port, NULL);
+  g_free (req);
+  return ok;
+}
+
+static guint64
+sdp_version (const gchar * msg)
+{
+  const gchar *o = strstr (test_msg_body (msg), "o=");
+  gchar **fields = g_strsplit (o, " ", 4);
+  guint64 version = g_ascii_strtoull (fields[2], NULL, 10);
+
+  g_strfreev (fields);
+  return version;
+}
+
+static void
+test_reinvite_hold (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  SipCall *call = establish_call (ta, peer, d, NULL);
+  gchar *media_event = g_strdup_printf ("media:%s", d->call_id);
+  gchar *sdp, *ok, *m_line;
+  guint64 v1, v2, v3;
+
+  m_line = g_strdup_printf ("m=audio %u RTP/AVP 0 101\r\n",
+      sip_call_get_local_rtp_port (call));
+
+  /* hold: a=sendonly -> a=recvonly, same port */
+  sdp = test_sdp_offer (40000, "0 101",
+      "a=rtpmap:101 telephone-event/8000\r\na=sendonly\r\n");
+  ok = reinvite (ta, peer, d, sdp);
+  g_assert_nonnull (strstr (test_msg_body (ok), "a=recvonly\r\n"));
+  g_assert_nonnull (strstr (test_msg_body (ok), m_line));
+  g_assert_true (test_agent_wait_event (ta, media_event, WAIT));
+  g_assert_true (sip_call_get_on_hold (call));
+  v1 = sdp_version (ok);
+  g_free (ok);
+  g_free (sdp);
+
+  /* resume, new port */
+  sdp = test_sdp_offer (40010, "0 101",
+      "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n");
+  ok = reinvite (ta, peer, d, sdp);
+  g_assert_nonnull (strstr (test_msg_body (ok), "a=sendrecv\r\n"));
+  g_assert_nonnull (strstr (test_msg_body (ok), m_line));
+  g_assert_true (test_agent_wait_event (ta, media_event, WAIT));
+  g_assert_false (sip_call_get_on_hold (call));
+  g_assert_cmpuint (sip_call_get_remote_rtp_port (call), ==, 40010);
+  v2 = sdp_version (ok);
+  g_assert_cmpuint (v2, ==, v1 + 1);
+  g_free (ok);
+
+  /* session refresh, same SDP: same version */
+  ok = reinvite (ta, peer, d, sdp);
+  v3 = sdp_version (ok);
+  g_assert_cmpuint (v3, ==, v2);
+  g_free (ok);
+  g_free (sdp);
+
+  /* RFC 2543 hold: c=0.0.0.0 */
+  sdp = g_strdup ("v=0\r\no=alice 1 3 IN IP4 127.0.0.1\r\ns=-\r\n"
+      "c=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 40010 RTP/AVP 0\r\n");
+  ok = reinvite (ta, peer, d, sdp);
+  g_assert_true (test_agent_wait_event (ta, media_event, WAIT));
+  g_assert_true (sip_call_get_on_hold (call));
+  g_assert_cmpint (sip_call_get_telephone_event_pt (call), ==, -1);
+  g_free (ok);
+  g_free (sdp);
+
+  /* re-INVITE without SDP: 200 with our SDP */
+  ok = reinvite (ta, peer, d, NULL);
+  g_assert_nonnull (strstr (test_msg_body (ok), m_line));
+  g_free (ok);
+
+  /* an unacceptable offer: 488, the call goes on */
+  sdp = test_sdp_offer (40000, "8", NULL);
+  d->cseq++;
+  {
+    gchar *req = test_dialog_request (d, "INVITE", NULL, 0, NULL, sdp);
+    test_peer_send (peer, ta->port, req);
+    ok = test_peer_recv_response (peer, WAIT, 0);
+    g_assert_cmpuint (test_msg_status (ok), ==, 488);
+    g_free (req);
+  }
+  g_assert_cmpint (sip_call_get_state (call), ==, SIP_CALL_STATE_ACTIVE);
+  g_free (ok);
+  g_free (sdp);
+
+  /* OPTIONS within the dialog */
+  {
+    gchar *req;
+    d->cseq++;
+    req = test_dialog_request (d, "OPTIONS", NULL, 0, NULL, NULL);
+    test_peer_send (peer, ta->port, req);
+    ok = test_peer_recv_response (peer, WAIT, 0);
+    g_assert_cmpuint (test_msg_status (ok), ==, 200);
+    g_free (req);
+    g_free (ok);
+  }
+
+  g_object_unref (call);
+  g_free (m_line);
+  g_free (media_event);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_unknown_dialog (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_NONE, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *req, *resp;
+
+  d->to_tag = g_strdup ("nosuchtag");
+  req = test_dialog_request (d, "BYE", NULL, 0, NULL, NULL);
+  test_peer_send (peer, ta->port, req);
+  resp = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp), ==, 481);
+  g_free (resp);
+  g_free (req);
+
+  /* a BYE without To tag is outside any dialog too */
+  g_clear_pointer (&d->to_tag, g_free);
+  req = test_dialog_request (d, "BYE", NULL, 0, NULL, NULL);
+  test_peer_send (peer, ta->port, req);
+  resp = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp), ==, 481);
+  g_free (resp);
+  g_free (req);
+
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_pcma_only (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *sdp = test_sdp_offer (40000, "8", "a=rtpmap:8 PCMA/8000\r\n");
+  gchar *invite = test_dialog_request (d, "INVITE", d->invite_branch, 0,
+      NULL, sdp);
+  gchar *resp, *again;
+
+  test_peer_send (peer, ta->port, invite);
+  resp = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp), ==, 488);
+  g_assert_cmpint (g_atomic_int_get (&ta->incoming_count), ==, 0);
+  g_assert_true (test_agent_wait_active_calls (ta, 0, WAIT));
+  /* without ACK, the 488 is retransmitted (Timer G) */
+  again = test_peer_recv_response (peer, WAIT, 488);
+  g_assert_nonnull (again);
+  g_free (again);
+  g_free (resp);
+  g_free (invite);
+  g_free (sdp);
+
+  /* malformed SDP: 400 */
+  g_free (d->invite_branch);
+  d->invite_branch = g_strdup ("z9hG4bKbadsdp");
+  invite = test_dialog_request (d, "INVITE", d->invite_branch, 2, NULL,
+      "this is not SDP");
+  test_peer_send (peer, ta->port, invite);
+  resp = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp), ==, 400);
+  g_free (resp);
+  g_free (invite);
+
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_no_handler (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_NONE, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *resp = send_invite (ta, peer, d, NULL, 0);
+
+  g_assert_cmpuint (test_msg_status (resp), ==, 480);
+  g_assert_cmpint (g_atomic_int_get (&ta->incoming_count), ==, 1);
+  g_assert_true (test_agent_wait_active_calls (ta, 0, WAIT));
+  g_free (resp);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_reject (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_KEEP, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *sdp = test_sdp_offer (40000, "0", NULL);
+  gchar *invite = test_dialog_request (d, "INVITE", d->invite_branch, 0,
+      NULL, sdp);
+  gchar *resp;
+  SipCall *call;
+
+  test_peer_send (peer, ta->port, invite);
+  call = test_agent_pop_call (ta, WAIT);
+  g_assert_nonnull (call);
+  sip_call_reject (call, 603);
+  resp = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp), ==, 603);
+  assert_state_event (ta, call, SIP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sip_call_get_end_reason (call), ==, "rejected");
+  /* actions on an ENDED call do nothing */
+  sip_call_answer (call);
+  sip_call_hangup (call);
+  g_assert_null (test_peer_recv_response (peer, 5 * TEST_T1_MS, 200));
+
+  g_object_unref (call);
+  g_free (resp);
+  g_free (invite);
+  g_free (sdp);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_delayed_offer (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *invite = test_dialog_request (d, "INVITE", d->invite_branch, 0,
+      NULL, NULL);
+  gchar *ok, *answer;
+  SipCall *call;
+
+  test_peer_send (peer, ta->port, invite);
+  ok = test_peer_recv_response (peer, WAIT, 200);
+  g_assert_nonnull (ok);
+  d->to_tag = test_msg_header_param (ok, "To", "tag");
+  /* our offer */
+  g_assert_nonnull (strstr (test_msg_body (ok), "m=audio "));
+  g_assert_nonnull (strstr (test_msg_body (ok), " RTP/AVP 0 101\r\n"));
+  call = test_agent_pop_call (ta, WAIT);
+  g_assert_nonnull (call);
+  g_assert_cmpuint (sip_call_get_remote_rtp_port (call), ==, 0);
+
+  /* the answer comes in the ACK */
+  answer = test_sdp_offer (40020, "0 101",
+      "a=rtpmap:101 telephone-event/8000\r\n");
+  send_ack (peer, d, ta->port, answer);
+  assert_state_event (ta, call, SIP_CALL_STATE_ACTIVE);
+  g_assert_cmpuint (sip_call_get_remote_rtp_port (call), ==, 40020);
+  g_assert_cmpint (sip_call_get_telephone_event_pt (call), ==, 101);
+
+  g_object_unref (call);
+  g_free (answer);
+  g_free (ok);
+  g_free (invite);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_record_route_bye (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *rr = g_strdup_printf ("Record-Route: <sip:127.0.0.1:%u;lr>\n"
+      "Record-Route: <sip:proxy2.invalid;lr>\n", peer->port);
+  SipCall *call = establish_call (ta, peer, d, rr);
+  gchar *bye, *route;
+
+  /* loose routing: Request-URI is the remote target, Route the route set
+   * in order, sent to the first route */
+  sip_call_hangup (call);
+  bye = test_peer_recv_request (peer, WAIT, "BYE");
+  g_assert_nonnull (bye);
+  g_assert_true (g_str_has_prefix (bye, "BYE sip:alice@127.0.0.1:"));
+  g_assert_cmpuint (test_msg_count_header (bye, "Route"), ==, 2);
+  route = test_msg_header (bye, "Route");
+  g_assert_nonnull (strstr (route, "127.0.0.1"));
+  g_assert_true (strstr (bye, "127.0.0.1:") < strstr (bye, "proxy2.invalid"));
+
+  g_object_unref (call);
+  g_free (route);
+  g_free (bye);
+  g_free (rr);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_stop_ends_calls (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  SipCall *call = establish_call (ta, peer, d, NULL);
+  gchar *bye;
+
+  sip_agent_stop (ta->agent);
+  bye = test_peer_recv_request (peer, WAIT, "BYE");
+  g_assert_nonnull (bye);
+  g_assert_cmpint (sip_call_get_state (call), ==, SIP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sip_call_get_end_reason (call), ==, "shutdown");
+  g_assert_cmpuint (sip_agent_get_bound_port (ta->agent), ==, 0);
+  /* idempotent; actions after the stop do nothing */
+  sip_agent_stop (ta->agent);
+  sip_call_hangup (call);
+
+  g_object_unref (call);
+  g_free (bye);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
+test_start_errors (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_NONE, NULL);
+  SipAgent *agent = sip_agent_new ();
+  GError *error = NULL;
+  gchar *message;
+
+  /* the port is taken */
+  g_object_set (agent, "host", "127.0.0.1", "port", ta->port, NULL);
+  g_assert_false (sip_agent_start (agent, &error));
+  g_assert_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND);
+  message = g_strdup_printf ("port %u", ta->port);
+  g_assert_nonnull (strstr (error->message, message));
+  g_assert_nonnull (strstr (error->message, "in use"));
+  g_free (message);
+  g_clear_error (&error);
+
+  /* bad settings */
+  g_object_set (agent, "port", 0, "rtp-port-range", "20000-1000", NULL);
+  g_assert_false (sip_agent_start (agent, &error));
+  g_assert_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG);
+  g_clear_error (&error);
+  g_object_set (agent, "rtp-port-range", "20000-20100",
+      "allowed-sources", "10.0.0.0/99", NULL);
+  g_assert_false (sip_agent_start (agent, &error));
+  g_assert_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "10.0.0.0/99"));
+  g_clear_error (&error);
+  g_object_set (agent, "allowed-sources", NULL, "host", "not-an-ip", NULL);
+  g_assert_false (sip_agent_start (agent, &error));
+  g_assert_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG);
+  g_clear_error (&error);
+
+  /* started twice */
+  g_object_set (agent, "host", "127.0.0.1", NULL);
+  g_assert_true (sip_agent_start (agent, &error));
+  g_assert_false (sip_agent_start (agent, &error));
+  g_assert_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_STATE);
+  g_clear_error (&error);
+  /* restart */
+  sip_agent_stop (agent);
+  g_assert_true (sip_agent_start (agent, &error));
+  g_assert_no_error (error);
+  /* finalize stops */
+  g_object_unref (agent);
+  test_agent_free (ta);
+}
+
+static void
+test_dual_stack (void)
+{
+  SipAgent *agent = sip_agent_new ();
+  TestPeer *peer;
+  GError *error = NULL;
+  gchar *resp, *received;
+
+  g_object_set (agent, "host", "::", "port", 0, NULL);
+  if (!sip_agent_start (agent, &error)) {
+    g_test_skip (error->message);
+    g_clear_error (&error);
+    g_object_unref (agent);
+    return;
+  }
+  peer = test_peer_new ();
+  test_peer_send (peer, sip_agent_get_bound_port (agent),
+      "OPTIONS sip:bot@127.0.0.1 SIP/2.0\n"
+      "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKds\n"
+      "From: <sip:a@192.0.2.1>;tag=1\nTo: <sip:bot@127.0.0.1>\n"
+      "Call-ID: ds1\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n");
+  resp = test_peer_recv (peer, WAIT);
+  g_assert_cmpuint (test_msg_status (resp), ==, 200);
+  /* an IPv4 peer on a dual-stack socket: plain IPv4 in received= */
+  received = test_msg_header_param (resp, "Via", "received");
+  g_assert_cmpstr (received, ==, "127.0.0.1");
+  g_free (received);
+  g_free (resp);
+  test_peer_free (peer);
+  g_object_unref (agent);
+}
+
+static gboolean
+stop_in_handler (SipAgent * agent, SipCall * call, gpointer user_data)
+{
+  /* from the agent's own thread */
+  sip_agent_stop (agent);
+  return FALSE;
+}
+
+static gboolean
+unref_in_handler (SipAgent * agent, SipCall * call, gpointer user_data)
+{
+  /* drops the last reference of the application: the agent is finalized
+   * in its own thread */
+  g_object_unref (agent);
+  return FALSE;
+}
+
+static void
+stop_from_agent_thread (GCallback handler)
+{
+  SipAgent *agent = sip_agent_new ();
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d;
+  GError *error = NULL;
+  gchar *sdp = test_sdp_offer (40000, "0", NULL);
+  gchar *invite, *resp;
+  guint port;
+
+  test_set_short_timers ();
+  g_object_set (agent, "host", "127.0.0.1", "port", 0, "rtp-port-range",
+      "20000-40000", NULL);
+  g_signal_connect (agent, "incoming-call", handler, NULL);
+  g_assert_true (sip_agent_start (agent, &error));
+  port = sip_agent_get_bound_port (agent);
+  d = test_dialog_new (peer, port);
+  invite = test_dialog_request (d, "INVITE", NULL, 0, NULL, sdp);
+  test_peer_send (peer, port, invite);
+  /* the call is refused as the agent shuts down */
+  resp = test_peer_recv_response (peer, WAIT, 0);
+  g_assert_cmpuint (test_msg_status (resp), ==, 503);
+  if (handler == G_CALLBACK (stop_in_handler)) {
+    gint64 end = g_get_monotonic_time () + WAIT * 1000;
+    while (sip_agent_get_bound_port (agent) != 0
+        && g_get_monotonic_time () < end)
+      g_usleep (1000);
+    g_assert_cmpuint (sip_agent_get_bound_port (agent), ==, 0);
+    g_object_unref (agent);
+  }
+  /* nothing listens any more */
+  g_free (resp);
+  resp = test_peer_recv (peer, 100);
+  g_free (resp);
+  g_free (invite);
+  g_free (sdp);
+  test_dialog_free (d);
+  test_peer_free (peer);
+}
+
+static void
+test_stop_in_handler (void)
+{
+  stop_from_agent_thread (G_CALLBACK (stop_in_handler));
+}
+
+static void
+test_unref_in_handler (void)
+{
+  stop_from_agent_thread (G_CALLBACK (unref_in_handler));
+}
+
+static void
+test_cancel_after_answer (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *ok = send_invite (ta, peer, d, NULL, 200);
+  SipCall *call = test_agent_pop_call (ta, WAIT);
+  gchar *saved_tag = d->to_tag, *cancel, *resp;
+
+  g_assert_nonnull (call);
+  d->to_tag = NULL;
+  cancel = test_dialog_request (d, "CANCEL", d->invite_branch, 0, NULL, NULL);
+  d->to_tag = saved_tag;
+  test_peer_send (peer, ta->port, cancel);
+  /* 200 for the CANCEL (retransmitted 200s of the INVITE may come too) */
+  for (;;) {
+    gchar *cseq;
+    resp = test_peer_recv_response (peer, WAIT, 200);
+    g_assert_nonnull (resp);
+    cseq = test_msg_header (resp, "CSeq");
+    if (g_str_has_suffix (cseq, "CANCEL")) {
+      g_free (cseq);
+      break;
+    }
+    g_free (cseq);
+    g_free (resp);
+  }
+  send_ack (peer, d, ta->port, NULL);
+  /* the call goes on */
+  assert_state_event (ta, call, SIP_CALL_STATE_ACTIVE);
+
+  g_object_unref (call);
+  g_free (resp);
+  g_free (cancel);
+  g_free (ok);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+#define N_CALLS 20
+
+static void
+test_many_calls (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peers[N_CALLS];
+  TestDialog *dialogs[N_CALLS];
+  SipCall *calls[N_CALLS];
+  GHashTable *ports = g_hash_table_new (NULL, NULL);
+
+  for (guint i = 0; i < N_CALLS; i++) {
+    peers[i] = test_peer_new ();
+    dialogs[i] = test_dialog_new (peers[i], ta->port);
+    calls[i] = establish_call (ta, peers[i], dialogs[i], NULL);
+    g_hash_table_add (ports,
+        GUINT_TO_POINTER (sip_call_get_local_rtp_port (calls[i])));
+  }
+  /* each call its own port pair */
+  g_assert_cmpuint (g_hash_table_size (ports), ==, N_CALLS);
+  g_assert_cmpuint (sip_agent_get_active_calls (ta->agent), ==, N_CALLS);
+
+  for (guint i = 0; i < N_CALLS; i++) {
+    gchar *bye, *resp;
+    dialogs[i]->cseq++;
+    bye = test_dialog_request (dialogs[i], "BYE", NULL, 0, NULL, NULL);
+    test_peer_send (peers[i], ta->port, bye);
+    resp = test_peer_recv_response (peers[i], WAIT, 0);
+    g_assert_cmpuint (test_msg_status (resp), ==, 200);
+    g_free (resp);
+    g_free (bye);
+  }
+  g_assert_true (test_agent_wait_active_calls (ta, 0, WAIT));
+  for (guint i = 0; i < N_CALLS; i++) {
+    g_assert_cmpstr (sip_call_get_end_reason (calls[i]), ==, "remote-bye");
+    g_object_unref (calls[i]);
+    test_dialog_free (dialogs[i]);
+    test_peer_free (peers[i]);
+  }
+  g_hash_table_unref (ports);
+  test_agent_free (ta);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/sip/agent/options", test_options);
+  g_test_add_func ("/sip/agent/unknown-method", test_unknown_method);
+  g_test_add_func ("/sip/agent/unsupported-methods",
+      test_unsupported_methods);
+  g_test_add_func ("/sip/agent/require", test_require);
+  g_test_add_func ("/sip/agent/bad-requests", test_bad_requests);
+  g_test_add_func ("/sip/agent/via-received", test_via_received);
+  g_test_add_func ("/sip/agent/compact-forms", test_compact_forms);
+  g_test_add_func ("/sip/agent/basic-call", test_basic_call);
+  g_test_add_func ("/sip/agent/retransmitted-invite",
+      test_retransmitted_invite);
+  g_test_add_func ("/sip/agent/ok-retransmitted-until-ack",
+      test_ok_retransmitted_until_ack);
+  g_test_add_func ("/sip/agent/no-ack-bye", test_no_ack_bye);
+  g_test_add_func ("/sip/agent/hangup-before-ack", test_hangup_before_ack);
+  g_test_add_func ("/sip/agent/cancel", test_cancel);
+  g_test_add_func ("/sip/agent/reinvite-hold", test_reinvite_hold);
+  g_test_add_func ("/sip/agent/unknown-dialog", test_unknown_dialog);
+  g_test_add_func ("/sip/agent/pcma-only", test_pcma_only);
+  g_test_add_func ("/sip/agent/no-handler", test_no_handler);
+  g_test_add_func ("/sip/agent/reject", test_reject);
+  g_test_add_func ("/sip/agent/delayed-offer", test_delayed_offer);
+  g_test_add_func ("/sip/agent/record-route-bye", test_record_route_bye);
+  g_test_add_func ("/sip/agent/stop-ends-calls", test_stop_ends_calls);
+  g_test_add_func ("/sip/agent/start-errors", test_start_errors);
+  g_test_add_func ("/sip/agent/dual-stack", test_dual_stack);
+  g_test_add_func ("/sip/agent/stop-in-handler", test_stop_in_handler);
+  g_test_add_func ("/sip/agent/unref-in-handler", test_unref_in_handler);
+  g_test_add_func ("/sip/agent/cancel-after-answer",
+      test_cancel_after_answer);
+  g_test_add_func ("/sip/agent/many-calls", test_many_calls);
+
+  return g_test_run ();
+}
