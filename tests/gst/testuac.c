@@ -282,8 +282,7 @@ test_uac_reinvite (TestUac * uac, const gchar * direction)
       "t=0 0\r\n"
       "m=audio %u RTP/AVP 0\r\n"
       "a=rtpmap:0 PCMU/8000\r\n"
-      "a=ptime:20\r\n"
-      "a=%s\r\n", uac->cseq + 1, uac->rtp_port, direction);
+      "a=ptime:20\r\n" "a=%s\r\n", uac->cseq + 1, uac->rtp_port, direction);
   uac->cseq++;
   msg = g_strdup_printf ("INVITE %s SIP/2.0\r\n"
       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%08x;rport\r\n"
