@@ -1243,13 +1243,17 @@ sip_call_get_to (SipCall * call)
 gchar *
 sip_call_get_header (SipCall * call, const gchar * name)
 {
+  gchar *canonical, *value;
+
   g_return_val_if_fail (SIP_IS_CALL (call), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
   if (call->headers == NULL)
     return NULL;
-  return g_strdup (g_hash_table_lookup (call->headers,
-          sip_message_header_canonical_name (name)));
+  canonical = sip_message_header_canonical_name (name);
+  value = g_strdup (g_hash_table_lookup (call->headers, canonical));
+  g_free (canonical);
+  return value;
 }
 
 /**

@@ -97,6 +97,41 @@ start_line_is_text (const gchar * data, gsize len)
   return TRUE;
 }
 
+/* libosip2 5.3 parses multipart bodies into their parts, and leaks memory
+ * on a part with two Content-Type headers.  We never use multipart bodies
+ * (a UAS of application/sdp answers them 415), so the type is hidden from
+ * the parser: "multipart/..." becomes "Xultipart/..." in our copy. */
+static void
+hide_multipart (gchar * data, gsize header_end)
+{
+  gsize i = 0;
+
+  while (i < header_end) {
+    gchar *line = data + i;
+    gchar *eol = memchr (line, '\n', header_end - i);
+    gsize n = eol ? (gsize) (eol - line) : header_end - i;
+    gchar *colon = memchr (line, ':', n);
+
+    if (colon) {
+      gsize name_len = colon - line;
+      gchar *value = colon + 1;
+
+      while (name_len > 0 && (line[name_len - 1] == ' '
+              || line[name_len - 1] == '\t'))
+        name_len--;
+      while (value < line + n && (*value == ' ' || *value == '\t'))
+        value++;
+      if (((name_len == 12 && g_ascii_strncasecmp (line, "content-type",
+                      12) == 0) || (name_len == 1
+                  && g_ascii_tolower (line[0]) == 'c'))
+          && line + n - value >= 9
+          && g_ascii_strncasecmp (value, "multipart", 9) == 0)
+        value[0] = 'X';
+    }
+    i += n + 1;
+  }
+}
+
 /**
  * sip_message_parse:
  * @data: a received datagram
@@ -153,6 +188,8 @@ sip_message_parse (const gchar * data, gsize len, gchar ** why)
       return NULL;
     }
   }
+
+  hide_multipart (copy, header_end);
 
   osip_message_init (&msg);
   if (osip_message_parse (msg, copy, len) != OSIP_SUCCESS) {
@@ -444,7 +481,7 @@ raw_header_name (const RawHeader * h)
   while (n > 0 && (h->line[n - 1] == ' ' || h->line[n - 1] == '\t'))
     n--;
   name = g_strndup (h->line, n);
-  canonical = g_strdup (sip_message_header_canonical_name (name));
+  canonical = sip_message_header_canonical_name (name);
   g_free (name);
   return canonical;
 }
@@ -915,24 +952,19 @@ static const struct
  * sip_message_header_canonical_name:
  * @name: a header field name, any case, maybe compact
  *
- * Returns: (transfer none): the lowercase full name (interned)
+ * Returns: (transfer full): the lowercase full name
  */
-const gchar *
+gchar *
 sip_message_header_canonical_name (const gchar * name)
 {
-  gchar *lower;
-  const gchar *result;
-
   if (name[0] != '\0' && name[1] == '\0') {
     gchar c = g_ascii_tolower (name[0]);
     for (guint i = 0; i < G_N_ELEMENTS (compact_forms); i++)
       if (compact_forms[i].compact == c)
-        return compact_forms[i].name;
+        return g_strdup (compact_forms[i].name);
   }
-  lower = g_ascii_strdown (name, -1);
-  result = g_intern_string (lower);
-  g_free (lower);
-  return result;
+  /* never interned: the names come from the network */
+  return g_ascii_strdown (name, -1);
 }
 
 /**

@@ -58,7 +58,7 @@ gchar *sip_message_get_header_value (const osip_message_t * msg,
     const gchar * name);
 gboolean sip_message_is_request (const osip_message_t * msg);
 
-const gchar *sip_message_header_canonical_name (const gchar * name);
+gchar *sip_message_header_canonical_name (const gchar * name);
 GHashTable *sip_message_parse_headers (const gchar * data, gsize len);
 
 gboolean sip_message_method_is_known (const gchar * method);

@@ -237,7 +237,7 @@ class AudioFiles:
     dir: Path
     silence_wav: Path
 
-    def speech(self, name: str) -> Path:
+    def get(self, name: str) -> Path:
         return getattr(self, name)
 
 

@@ -21,7 +21,7 @@ async def test_five_concurrent_calls_without_cross_talk(sip_server, baresip, aud
 
     callers = {}
     for i, name in enumerate(VOICES):
-        callers[name] = baresip(srv.uri, audio.speech(name), seconds=40, user=f"caller{i}")
+        callers[name] = baresip(srv.uri, audio.get(name), seconds=40, user=f"caller{i}")
     records = await rec.wait_for_calls(len(VOICES), 30)
     # All five are up at the same time.
     await asyncio.wait_for(asyncio.gather(*(r.connected.wait() for r in records)), 20)
@@ -40,7 +40,7 @@ async def test_five_concurrent_calls_without_cross_talk(sip_server, baresip, aud
         assert r.end_reason == "remote-bye"
         assert r.transport.media.pipeline is None
 
-    sent = {name: read_wav(audio.speech(name))[0] for name in VOICES}
+    sent = {name: read_wav(audio.get(name))[0] for name in VOICES}
     matrix = np.zeros((len(VOICES), len(VOICES)))
     for i, name in enumerate(VOICES):
         caller = callers[name]
