@@ -64,6 +64,11 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_QUARK (sip-agent-error-quark, sip_agent_error);
 
+G_DEFINE_ENUM_TYPE (SipAgentError, sip_agent_error,
+    G_DEFINE_ENUM_VALUE (SIP_AGENT_ERROR_BIND, "bind"),
+    G_DEFINE_ENUM_VALUE (SIP_AGENT_ERROR_CONFIG, "config"),
+    G_DEFINE_ENUM_VALUE (SIP_AGENT_ERROR_STATE, "state"));
+
 G_DEFINE_FINAL_TYPE (SipAgent, sip_agent, G_TYPE_OBJECT);
 
 /* one datagram at a time, agent thread only */
@@ -639,8 +644,7 @@ handle_new_invite (SipAgent * agent, SipTransaction * tr, Datagram * dgram)
     if (offer == NULL) {
       g_debug ("INVITE from %s refused: %s", from, error->message);
       if (g_error_matches (error, SIP_SDP_ERROR, SIP_SDP_ERROR_MALFORMED)) {
-        sip_agent_respond (agent, tr, 400, "Bad Request - malformed SDP",
-            NULL);
+        sip_agent_respond (agent, tr, 400, "Bad Request - malformed SDP", NULL);
       } else {
         osip_message_t *resp = sip_agent_new_response (agent, req, 488, NULL,
             NULL);
@@ -1104,8 +1108,7 @@ sip_agent_start (SipAgent * agent, GError ** error)
         "host \"%s\" is not an IP address", host);
     goto fail;
   }
-  pool = sip_port_pool_new (agent->rtp_port_range, host_address,
-      &local_error);
+  pool = sip_port_pool_new (agent->rtp_port_range, host_address, &local_error);
   if (pool == NULL) {
     g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG,
         "rtp-port-range: %s", local_error->message);
@@ -1128,11 +1131,19 @@ sip_agent_start (SipAgent * agent, GError ** error)
   g_socket_set_blocking (socket, FALSE);
   bind_address = g_inet_socket_address_new (host_address, port);
   if (!g_socket_bind (socket, bind_address, FALSE, &local_error)) {
-    g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
-        "cannot listen for SIP on UDP %s port %u: %s%s", host, port,
-        local_error->message,
-        g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)
-        ? " (port in use)" : "");
+    if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+      g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
+          "SIP port %u on %s is in use (%s)", port, host,
+          local_error->message);
+    else if (g_error_matches (local_error, G_IO_ERROR,
+            G_IO_ERROR_PERMISSION_DENIED))
+      g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
+          "no permission to bind SIP port %u on %s (%s)", port, host,
+          local_error->message);
+    else
+      g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
+          "cannot bind SIP port %u on %s (%s)", port, host,
+          local_error->message);
     goto fail;
   }
   local = g_socket_get_local_address (socket, NULL);

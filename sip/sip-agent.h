@@ -42,6 +42,9 @@ typedef enum
 #define SIP_AGENT_ERROR (sip_agent_error_quark ())
 GQuark sip_agent_error_quark (void);
 
+GType sip_agent_error_get_type (void);
+#define SIP_TYPE_AGENT_ERROR (sip_agent_error_get_type ())
+
 SipAgent *sip_agent_new (void);
 
 gboolean sip_agent_start (SipAgent * agent, GError ** error);

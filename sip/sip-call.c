@@ -239,8 +239,7 @@ sip_call_class_init (SipCallClass * klass)
    * Our RTP port (even); RTCP is the next one.
    */
   properties[PROP_LOCAL_RTP_PORT] = g_param_spec_uint ("local-rtp-port",
-      "Local RTP port", "Our RTP port (RTCP is the next one)", 0, 65535, 0,
-      ro);
+      "Local RTP port", "Our RTP port (RTCP is the next one)", 0, 65535, 0, ro);
   /**
    * SipCall:telephone-event-pt:
    *
@@ -895,8 +894,7 @@ sip_call_do_reject (SipCall * call, guint status_code,
   SipAgent *agent;
   const osip_message_t *req;
 
-  if (call->invite == NULL
-      || sip_call_get_state (call) == SIP_CALL_STATE_ENDED)
+  if (call->invite == NULL || sip_call_get_state (call) == SIP_CALL_STATE_ENDED)
     return;
   agent = g_weak_ref_get (&call->agent);
   if (agent) {
@@ -984,8 +982,7 @@ sip_call_handle_ack (SipCall * call, const osip_message_t * ack)
 
   if (call->ok_text == NULL || !sip_message_get_cseq_number (ack, &cseq)
       || cseq != call->ok_cseq) {
-    g_debug ("call %s: ACK ignored (retransmission or stale)",
-        call->call_id);
+    g_debug ("call %s: ACK ignored (retransmission or stale)", call->call_id);
     return;
   }
   g_object_ref (call);
@@ -1090,8 +1087,7 @@ handle_reinvite (SipCall * call, SipAgent * agent, SipTransaction * tr)
     if (offer == NULL) {
       gboolean malformed = g_error_matches (error, SIP_SDP_ERROR,
           SIP_SDP_ERROR_MALFORMED);
-      g_debug ("call %s: re-INVITE refused: %s", call->call_id,
-          error->message);
+      g_debug ("call %s: re-INVITE refused: %s", call->call_id, error->message);
       g_error_free (error);
       /* the session goes on unchanged (RFC 3261 14.2) */
       sip_agent_respond (agent, tr, malformed ? 400 : 488,

@@ -905,8 +905,7 @@ sip_message_get_header_value (const osip_message_t * msg, const gchar * name)
     return values ? g_string_free (values, FALSE) : NULL;
   }
 
-  while ((pos = osip_message_header_get_byname (msg, name, pos,
-              &header)) >= 0) {
+  while ((pos = osip_message_header_get_byname (msg, name, pos, &header)) >= 0) {
     if (header && header->hvalue) {
       if (values == NULL)
         values = g_string_new (header->hvalue);

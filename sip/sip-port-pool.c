@@ -256,8 +256,7 @@ sip_port_pair_free (SipPortPair * pair)
     return;
   pool = pair->pool;
   index = (pair->rtp_port - pool->first) / 2;
-  g_debug ("RTP port pair %u/%u released", pair->rtp_port,
-      pair->rtp_port + 1);
+  g_debug ("RTP port pair %u/%u released", pair->rtp_port, pair->rtp_port + 1);
   g_clear_object (&pair->rtp);
   g_clear_object (&pair->rtcp);
   g_mutex_lock (&pool->lock);

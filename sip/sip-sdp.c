@@ -257,8 +257,7 @@ sip_sdp_remote_parse (const gchar * body, gsize len, GError ** error)
       continue;
     }
     remote->hold_address = g_inet_address_get_is_any (address);
-    remote->ipv6 = g_inet_address_get_family (address) ==
-        G_SOCKET_FAMILY_IPV6;
+    remote->ipv6 = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6;
     g_object_unref (address);
 
     remote->address = g_strdup (conn->c_addr);

@@ -99,8 +99,7 @@ sip_inet_address_unmap (GInetAddress * address)
   if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6) {
     const guint8 *bytes = g_inet_address_to_bytes (address);
     if (is_v4_mapped (bytes))
-      return g_inet_address_new_from_bytes (bytes + 12,
-          G_SOCKET_FAMILY_IPV4);
+      return g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
   }
   return g_object_ref (address);
 }

@@ -292,10 +292,28 @@ class BaresipCall:
     snd_dir: Path
     rtp_range: tuple[int, int]
 
-    async def wait(self, timeout: float) -> int:
+    async def wait(self, timeout: float) -> int | None:
+        """Wait for baresip to exit; it stays up after a call until its -t time, so
+        after ``timeout`` seconds it is ended by PID (its WAV dumps are closed when
+        the call ends)."""
         rc = await self.proc.wait(timeout)
-        assert rc is not None, f"baresip still running after {timeout}s:\n{self.proc.output()[-3000:]}"
+        if rc is None:
+            rc = self.proc.stop()
         return rc
+
+    async def wait_call_end(self, timeout: float) -> None:
+        """Wait until baresip reports the call over, then end it (by PID)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if re.search(r"terminated \(duration|session closed|Call failed", self.log):
+                break
+            if self.proc.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"baresip call still up after {timeout}s:\n{self.log[-3000:]}")
+        await asyncio.sleep(0.3)
+        await self.wait(0)
 
     @property
     def log(self) -> str:
@@ -326,12 +344,13 @@ def baresip(procs, workdir):
     callee hangs up, or after ``seconds``."""
     counter = [0]
 
-    def call(uri: str, source_wav: Path, seconds: int = 20, user: str = "tester") -> BaresipCall:
+    def call(uri: str, source_wav: Path, seconds: int = 20, user: str = "tester",
+             rtp_range: tuple[int, int] | None = None) -> BaresipCall:
         counter[0] += 1
         cfg = workdir / f"baresip{counter[0]}"
         snd = cfg / "snd"
         snd.mkdir(parents=True)
-        lo, hi = free_udp_range(20)
+        lo, hi = rtp_range or free_udp_range(20)
         (cfg / "config").write_text(BARESIP_CONFIG.format(
             listen=f"{LOCALHOST}:{free_udp_port()}", source=source_wav, rtp_lo=lo, rtp_hi=hi, snd=snd))
         (cfg / "accounts").write_text(f"<sip:{user}@{LOCALHOST}>;regint=0;audio_codecs=PCMU\n")

@@ -31,7 +31,7 @@ async def test_five_concurrent_calls_without_cross_talk(sip_server, baresip, aud
 
     await asyncio.wait_for(asyncio.gather(*(r.finished.wait() for r in records)), 60)
     for c in callers.values():
-        await c.wait(30)
+        await c.wait(5)
 
     assert len({r.call.call_id for r in records}) == len(VOICES)
     assert len({r.transport.media.name for r in records}) == len(VOICES), "pipelines were shared"
@@ -50,6 +50,6 @@ async def test_five_concurrent_calls_without_cross_talk(sip_server, baresip, aud
             matrix[i, j] = align(sent[other], heard).correlation
     print("heard (rows) vs sent (columns) correlation:\n" + np.array2string(matrix, precision=2))
     for i, name in enumerate(VOICES):
-        assert matrix[i, i] >= 0.85, f"{name} did not hear itself clearly: r={matrix[i, i]:.2f}"
+        assert matrix[i, i] >= 0.9, f"{name} did not hear itself clearly: r={matrix[i, i]:.2f}"
         others = [matrix[i, j] for j in range(len(VOICES)) if j != i]
         assert max(others) < 0.3, f"{name} heard another caller: {others}"

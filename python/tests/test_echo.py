@@ -23,7 +23,7 @@ async def test_echo_heard_matches_sent(rate, sip_server, baresip, audio):
     # The call ends when baresip's WAV ends: it hangs up (BYE).
     await asyncio.wait_for(r.disconnected.wait(), 40)
     await asyncio.wait_for(r.finished.wait(), 15)
-    await caller.wait(30)
+    await caller.wait(3)
 
     assert r.error is None, r.error
     assert caller.established, caller.log[-2000:]

@@ -5,6 +5,7 @@ cross-correlation and report how alike they are.
 Usable as a module (``from audio import compare``) and from the command line:
 
     /usr/bin/python3 tests/interop/audio.py compare sent.wav heard.wav
+    /usr/bin/python3 tests/interop/audio.py lags sent.wav heard.wav   (lag per 0.5 s window)
     /usr/bin/python3 tests/interop/audio.py info call.wav
 
 Needs numpy (Debian: python3-numpy).
@@ -198,6 +199,27 @@ def compare(ref, sig, rate=8000, sig_rate=None, max_lag_s=None):
     return Comparison(normalized_correlation(r, s), lag, rate, len(r), rms(r), rms(s))
 
 
+def local_lags(ref, sig, rate=8000, window_s=0.5, search_s=2.0):
+    """For each window of ref (skipping silent ones): (start_s, lag_ms, correlation)
+    of its best match in sig. Shows where a stream slipped (gap, lost packets,
+    clock drift): the lag changes from one window to the next."""
+    win = int(window_s * rate)
+    search = int(search_s * rate)
+    out = []
+    for start in range(0, len(ref) - win + 1, win):
+        r = ref[start:start + win]
+        if rms(r) < 0.01:
+            continue
+        lo = max(0, start - search)
+        seg = sig[lo:start + win + search]
+        if len(seg) < win:
+            break
+        lag = find_lag(r, seg)
+        a, b = aligned_segments(r, seg, lag)
+        out.append((start / rate, 1000.0 * (lo + lag - start) / rate, normalized_correlation(a, b)))
+    return out
+
+
 def active_seconds(x, rate, threshold=0.01, frame_ms=20):
     """Seconds of audio whose 20 ms frame RMS is above threshold (not silence)."""
     n = int(rate * frame_ms / 1000)
@@ -211,6 +233,15 @@ def main(argv):
     if len(argv) >= 3 and argv[1] == "compare":
         c = compare(argv[2], argv[3])
         print(c)
+        return 0
+    if len(argv) >= 3 and argv[1] == "lags":
+        rate, ref = read_audio(argv[2])
+        sig_rate, sig = read_audio(argv[3])
+        sig = resample_to(sig, sig_rate, rate)
+        c = compare(ref, sig, rate=rate)
+        print(c)
+        for t, lag, corr in local_lags(ref, sig, rate):
+            print(f"{t:7.2f}s  lag {lag:8.1f} ms  corr {corr:.3f}")
         return 0
     if len(argv) >= 2 and argv[1] == "info":
         info = check_wav_file(argv[2])

@@ -27,8 +27,7 @@ test_peer_new_on (const gchar * ip, guint port)
   } else {
     local = g_socket_get_local_address (peer->socket, &error);
     g_assert_no_error (error);
-    peer->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS
-        (local));
+    peer->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
     g_object_unref (local);
   }
   g_object_unref (sa);
@@ -53,8 +52,7 @@ test_peer_free (TestPeer * peer)
 }
 
 void
-test_peer_send_raw (TestPeer * peer, guint port, const gchar * data,
-    gsize len)
+test_peer_send_raw (TestPeer * peer, guint port, const gchar * data, gsize len)
 {
   GInetAddress *address = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   GSocketAddress *sa = g_inet_socket_address_new (address, port);
@@ -124,8 +122,7 @@ test_peer_recv_response (TestPeer * peer, guint timeout_ms, guint status)
 }
 
 gchar *
-test_peer_recv_request (TestPeer * peer, guint timeout_ms,
-    const gchar * method)
+test_peer_recv_request (TestPeer * peer, guint timeout_ms, const gchar * method)
 {
   gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   gchar *prefix = g_strdup_printf ("%s ", method);
@@ -362,8 +359,7 @@ test_sdp_offer (guint port, const gchar * payloads, const gchar * extra)
       "s=-\r\n"
       "c=IN IP4 127.0.0.1\r\n"
       "t=0 0\r\n"
-      "m=audio %u RTP/AVP %s\r\n"
-      "%s", port, payloads, extra ? extra : "");
+      "m=audio %u RTP/AVP %s\r\n" "%s", port, payloads, extra ? extra : "");
 }
 
 void

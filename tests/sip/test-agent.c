@@ -260,8 +260,7 @@ test_basic_call (void)
       "a=rtpmap:101 telephone-event/8000\r\n");
   gchar *invite = test_dialog_request (d, "INVITE", d->invite_branch, 0,
       "Record-Route: <sip:p1.example.com;lr>\n"
-      "Record-Route: <sip:p2.example.com;lr>\n"
-      "X-Custom: hello\n", sdp);
+      "Record-Route: <sip:p2.example.com;lr>\n" "X-Custom: hello\n", sdp);
   gchar *trying, *ringing, *ok, *tag180, *tag200, *contact, *body, *rr;
   gchar *req, *resp, *m_line, *addr, *custom;
   SipCall *call;
@@ -429,8 +428,7 @@ test_via_received (void)
   g_assert_null (rport);
   /* all Via, in order */
   g_assert_nonnull (strstr (resp, "z9hG4bKsecond"));
-  g_assert_true (strstr (resp, "z9hG4bKrecv") < strstr (resp,
-          "z9hG4bKsecond"));
+  g_assert_true (strstr (resp, "z9hG4bKrecv") < strstr (resp, "z9hG4bKsecond"));
   g_free (received);
   g_free (resp);
   test_peer_free (peer);
@@ -635,7 +633,7 @@ test_cancel (void)
   g_assert_nonnull (resp1);
   g_assert_nonnull (resp2);
   for (gchar ** r = (gchar *[]) {
-        resp1, resp2, NULL}; *r; r++) {
+      resp1, resp2, NULL}; *r; r++) {
     gchar *cseq = test_msg_header (*r, "CSeq");
     if (test_msg_status (*r) == 200 && g_str_has_suffix (cseq, "CANCEL"))
       cancel_ok++;
@@ -1273,8 +1271,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/sip/agent/options", test_options);
   g_test_add_func ("/sip/agent/unknown-method", test_unknown_method);
-  g_test_add_func ("/sip/agent/unsupported-methods",
-      test_unsupported_methods);
+  g_test_add_func ("/sip/agent/unsupported-methods", test_unsupported_methods);
   g_test_add_func ("/sip/agent/require", test_require);
   g_test_add_func ("/sip/agent/bad-requests", test_bad_requests);
   g_test_add_func ("/sip/agent/via-received", test_via_received);
@@ -1299,8 +1296,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/agent/dual-stack", test_dual_stack);
   g_test_add_func ("/sip/agent/stop-in-handler", test_stop_in_handler);
   g_test_add_func ("/sip/agent/unref-in-handler", test_unref_in_handler);
-  g_test_add_func ("/sip/agent/cancel-after-answer",
-      test_cancel_after_answer);
+  g_test_add_func ("/sip/agent/cancel-after-answer", test_cancel_after_answer);
   g_test_add_func ("/sip/agent/many-calls", test_many_calls);
 
   return g_test_run ();

@@ -45,8 +45,7 @@ static const gchar *invite_text =
     "To: <sip:bot@192.0.2.10>\n"
     "Call-ID: c1@192.0.2.1\n"
     "CSeq: 42 INVITE\n"
-    "Contact: <sip:alice@192.0.2.1>\n"
-    "Content-Length: 0\n\n";
+    "Contact: <sip:alice@192.0.2.1>\n" "Content-Length: 0\n\n";
 
 static void
 test_parse_and_respond (void)
@@ -210,8 +209,8 @@ test_compact_forms (void)
   osip_message_free (req);
 
   for (const gchar ** p = (const gchar *[]) {
-        "v", "via", "I", "call-id", "X-Foo", "x-foo", "Via", "via", NULL};
-      *p; p += 2) {
+        "v", "via", "I", "call-id", "X-Foo", "x-foo", "Via", "via", NULL
+      }; *p; p += 2) {
     gchar *name = sip_message_header_canonical_name (p[0]);
     g_assert_cmpstr (name, ==, p[1]);
     g_free (name);
@@ -356,8 +355,7 @@ test_parse_headers (void)
       "Via: SIP/2.0/UDP a;branch=z9hG4bK1\n"
       "Via: SIP/2.0/UDP b;branch=z9hG4bK2\n"
       "f: <sip:a@b>;tag=1\n"
-      "Subject: folded\n line\n"
-      "X-Trunk-Id: 42\n\nbody: not a header\n");
+      "Subject: folded\n line\n" "X-Trunk-Id: 42\n\nbody: not a header\n");
   GHashTable *h = sip_message_parse_headers (data, strlen (data));
 
   g_assert_cmpstr (g_hash_table_lookup (h, "via"), ==,
@@ -389,8 +387,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/sip/message/parse-and-respond", test_parse_and_respond);
   g_test_add_func ("/sip/message/existing-to-tag", test_existing_to_tag);
-  g_test_add_func ("/sip/message/via-received-rport",
-      test_via_received_rport);
+  g_test_add_func ("/sip/message/via-received-rport", test_via_received_rport);
   g_test_add_func ("/sip/message/compact-forms", test_compact_forms);
   g_test_add_func ("/sip/message/check-request", test_check_request);
   g_test_add_func ("/sip/message/unparseable", test_unparseable);

@@ -50,8 +50,8 @@ test_cidr (void)
 
   /* errors name the entry */
   for (const gchar ** bad = (const gchar *[]) {
-        "10.0.0.0/33", "foo", "10.0.0.0/8, bar/3", "1.2.3.4.5", NULL}; *bad;
-      bad++) {
+        "10.0.0.0/33", "foo", "10.0.0.0/8, bar/3", "1.2.3.4.5", NULL
+      }; *bad; bad++) {
     g_assert_null (sip_policy_parse_sources (*bad, &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
     g_assert_nonnull (strstr (error->message, "allowed-sources"));

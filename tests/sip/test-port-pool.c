@@ -226,8 +226,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/sip/port-pool/ranges", test_ranges);
   g_test_add_func ("/sip/port-pool/allocate", test_allocate);
-  g_test_add_func ("/sip/port-pool/busy-port-skipped",
-      test_busy_port_skipped);
+  g_test_add_func ("/sip/port-pool/busy-port-skipped", test_busy_port_skipped);
   g_test_add_func ("/sip/port-pool/round-robin-and-exhaustion",
       test_round_robin_and_exhaustion);
   g_test_add_func ("/sip/port-pool/socket-outlives-pair",

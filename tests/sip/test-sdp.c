@@ -306,8 +306,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/sdp/not-acceptable", test_not_acceptable);
   g_test_add_func ("/sip/sdp/malformed", test_malformed);
   g_test_add_func ("/sip/sdp/dynamic-pcmu", test_dynamic_pcmu);
-  g_test_add_func ("/sip/sdp/media-lines-mirrored",
-      test_media_lines_mirrored);
+  g_test_add_func ("/sip/sdp/media-lines-mirrored", test_media_lines_mirrored);
   g_test_add_func ("/sip/sdp/directions", test_directions);
   g_test_add_func ("/sip/sdp/hold-address-and-ipv6",
       test_hold_address_and_ipv6);

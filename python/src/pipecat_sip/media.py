@@ -36,6 +36,7 @@ import asyncio
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -415,22 +416,31 @@ class SIPMediaPipeline:
             self.flushes += 1
         logger.debug(f"{self.name}: output flushed")
 
+    def _running_time(self) -> int:
+        pipeline = self._pipeline
+        clock = pipeline.get_clock() if pipeline is not None else None
+        if clock is None:
+            return 0
+        return clock.get_time() - pipeline.get_base_time()
+
     def _writer_loop(self) -> None:
         appsrc = self._appsrc
         assert appsrc is not None
         silence_chunk = bytes(self._bytes_for_ms(20))
-        low_water = 40 * Gst.MSECOND
+        # Silence only fills pauses of the bot, never gaps inside its speech: after
+        # bot audio, wait this long before keeping the stream alive with silence.
+        idle_after = 0.12
+        last_audio = -1e9
         while not self._writer_stop.is_set():
             try:
                 gen, data = self._out_q.get(timeout=0.005)
             except queue.Empty:
                 if not self._auto_silence or self._eos_sent or self._ended:
                     continue
-                try:
-                    level = appsrc.get_property("current-level-time")
-                except TypeError:
-                    level = 0
-                if level >= low_water:
+                if time.monotonic() - last_audio < idle_after:
+                    continue
+                ahead = (self._next_pts - self._running_time()) if self._next_pts is not None else -1
+                if ahead >= 20 * Gst.MSECOND:
                     continue
                 gen, data = self._gen, silence_chunk
                 is_silence = True
@@ -449,7 +459,9 @@ class SIPMediaPipeline:
                 ret = self._push(appsrc, data)
                 if ret == Gst.FlowReturn.OK and not is_silence:
                     self.bytes_pushed += len(data)
-            if ret in (Gst.FlowReturn.EOS,) or (
+            if not is_silence:
+                last_audio = time.monotonic()
+            if ret == Gst.FlowReturn.EOS or (
                 ret == Gst.FlowReturn.FLUSHING and self._writer_stop.is_set()
             ):
                 break
@@ -460,11 +472,7 @@ class SIPMediaPipeline:
             return Gst.FlowReturn.FLUSHING
         n_samples = len(data) // 2
         duration = Gst.util_uint64_scale_int(n_samples, Gst.SECOND, self.out_sample_rate)
-        clock = pipeline.get_clock()
-        if clock is not None:
-            now = clock.get_time() - pipeline.get_base_time()
-        else:
-            now = 0
+        now = self._running_time()
         if self._next_pts is None or self._next_pts < now:
             # First buffer, after a flush, or after an underrun: restart at "now".
             self._next_pts = max(now, 0)
