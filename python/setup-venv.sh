@@ -22,8 +22,13 @@ PY=/usr/bin/python3
 STAMP="$VENV/.pipecat-sip-stamp"
 
 # Debian packages the venv relies on (names as in Debian 12).
-APT_PACKAGES="python3 python3-venv python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 \
+APT_PACKAGES="python3 python3-venv python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 \
 gir1.2-glib-2.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good espeak-ng"
+
+# Real SIP peers and tools used by python/tests (baresip and sipp place the calls,
+# sox/espeak-ng make test speech, dumpcap records RTP).
+TEST_PACKAGES="baresip sip-tester sox wireshark-common"
+[ -n "${PIPECAT_SIP_NO_TEST_TOOLS:-}" ] || APT_PACKAGES="$APT_PACKAGES $TEST_PACKAGES"
 
 missing=""
 for p in $APT_PACKAGES; do

@@ -304,6 +304,10 @@ sip_agent_class_init (SipAgentClass * klass)
    * sip_call_reject()) from any thread.  If no handler returns %TRUE the
    * call is rejected with 480 Temporarily Unavailable.
    *
+   * For an INVITE without SDP (delayed offer) our offer goes into the 200
+   * OK and the remote media address is known only when the ACK brings the
+   * answer: #SipCall::media-changed tells.
+   *
    * Returns: %TRUE if the call was taken
    */
   signals[SIGNAL_INCOMING_CALL] = g_signal_new ("incoming-call",
@@ -898,8 +902,8 @@ receive_request (SipAgent * agent, osip_message_t * req, Datagram * dgram)
   sip_message_fix_top_via (req, source_ip,
       sip_socket_address_get_port (dgram->source));
 
-  if (status == 0 && req->cseq && sip_transaction_layer_absorb_request
-      (agent->layer, req, dgram->source))
+  if (sip_transaction_layer_absorb_request (agent->layer, req,
+          dgram->source))
     goto drop;
 
   update_sources (agent);

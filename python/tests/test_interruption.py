@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import numpy as np
 import pytest
 
 from audio_utils import read_pcap_rtp, rms, tone, ulaw_decode

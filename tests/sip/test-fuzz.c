@@ -196,9 +196,14 @@ test_in_process (void)
   GRand *rand = g_rand_new_with_seed (seed_value ());
   guint n = iterations (20000);
 
+  const gchar *dump = g_getenv ("SIP_FUZZ_DUMP");
+
   for (guint i = 0; i < n; i++) {
     GByteArray *m = mutate (rand, g_ptr_array_index (seeds,
             g_rand_int_range (rand, 0, seeds->len)));
+    /* SIP_FUZZ_DUMP=FILE: the current input, to reproduce a crash */
+    if (dump)
+      g_file_set_contents (dump, (const gchar *) m->data, m->len, NULL);
     process (m->data, m->len);
     g_byte_array_unref (m);
   }

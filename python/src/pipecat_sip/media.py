@@ -43,7 +43,7 @@ from typing import Any
 
 from loguru import logger
 
-from pipecat_sip._gi import GLib, Gst, GstApp, ensure_gst  # noqa: F401
+from pipecat_sip._gi import Gst, GstApp, ensure_gst
 from pipecat_sip.call import SIPCall
 
 __all__ = ["MediaCallbacks", "SIPMediaPipeline"]

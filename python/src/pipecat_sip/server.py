@@ -138,9 +138,7 @@ class SIPServer:
             self._handler_id = None
             msg = e.message or str(e)
             if "port" in msg.lower() and ("use" in msg.lower() or "bind" in msg.lower()):
-                raise SIPServerError(
-                    f"SIP_SERVER_PORT={cfg.port}: cannot listen on {cfg.host} port {cfg.port}: {msg}"
-                ) from None
+                raise SIPServerError(f"SIP_SERVER_PORT={cfg.port}: {msg}") from None
             raise SIPServerError(f"SIP server did not start: {msg}") from None
         self._agent = agent
         logger.info(

@@ -116,6 +116,15 @@ class _SIPSession:
         self._connected = False
         self._disconnected = False
         self._closed = False
+        self._tasks: set[asyncio.Task] = set()
+
+    def _spawn(self, coro: Any) -> None:
+        if self.loop is None or self.loop.is_closed():
+            coro.close()
+            return
+        task = self.loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def ensure_media(self) -> SIPMediaPipeline:
         if self.media is None:
@@ -154,24 +163,25 @@ class _SIPSession:
 
     def _on_dtmf(self, digit: str) -> None:
         inp = self.input
-        if inp is not None and self.loop is not None:
-            self.loop.create_task(inp.push_dtmf(digit))
+        if inp is not None:
+            self._spawn(inp.push_dtmf(digit))
 
     def _on_connected(self) -> None:
         if self._connected:
             return
         self._connected = True
-        logger.info(f"{self.transport}: call {self.call.call_id} connected ({self.call.caller.uri} -> {self.call.callee.uri})")
-        if self.loop is not None:
-            self.loop.create_task(self.transport._client_connected())
+        logger.info(
+            f"{self.transport}: call {self.call.call_id} connected "
+            f"({self.call.caller.uri} -> {self.call.callee.uri})"
+        )
+        self._spawn(self.transport._client_connected())
 
     def _on_ended(self, reason: str) -> None:
         if self._disconnected:
             return
         self._disconnected = True
         logger.info(f"{self.transport}: call {self.call.call_id} ended ({reason})")
-        if self.loop is not None:
-            self.loop.create_task(self.transport._client_disconnected())
+        self._spawn(self.transport._client_disconnected())
 
     def _on_error(self, text: str) -> None:
         logger.error(f"{self.transport}: media error on call {self.call.call_id}: {text}")
