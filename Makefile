@@ -100,7 +100,7 @@ test-c: build
 
 # Calls from real peers (sipp, baresip) over loopback.
 test-interop: build
-	$(RUN_ENV) $(PYTHON) -m pytest -v $(PYTEST_ARGS) tests/interop
+	$(RUN_ENV) $(PYTHON) -m pytest -v -p no:cacheprovider $(PYTEST_ARGS) tests/interop
 
 # The Pipecat package (python/), in the project's .venv.
 venv:
@@ -110,8 +110,8 @@ venv:
 
 test-python: build venv
 	@if ls python/tests/test_*.py >/dev/null 2>&1; then \
-	  echo "$(RUN_ENV) .venv/bin/python -m pytest -v $(PYTEST_ARGS) python/tests"; \
-	  $(RUN_ENV) .venv/bin/python -m pytest -v $(PYTEST_ARGS) python/tests; \
+	  echo ".venv/bin/python -m pytest -v -p no:cacheprovider $(PYTEST_ARGS) python/tests"; \
+	  $(RUN_ENV) .venv/bin/python -m pytest -v -p no:cacheprovider $(PYTEST_ARGS) python/tests; \
 	else echo "test-python: no python/tests/test_*.py yet, skipped"; fi
 
 clean:

@@ -177,21 +177,44 @@ join_payloads (sdp_media_t * media)
  *
  * Returns: (transfer full) (nullable): the accepted audio stream
  */
+/* Every line ended by CRLF, the last one too: libosip2 5.3's
+ * sdp_message_parse() reads past the end of a text that ends in a bare
+ * CR (found by tests/sip/test-fuzz.c) */
+static gchar *
+normalize_line_ends (const gchar * body, gsize len)
+{
+  GString *text = g_string_sized_new (len + 2);
+
+  for (gsize i = 0; i < len; i++) {
+    if (body[i] == '\r' || body[i] == '\n') {
+      if (body[i] == '\r' && i + 1 < len && body[i + 1] == '\n')
+        i++;
+      g_string_append (text, "\r\n");
+    } else {
+      g_string_append_c (text, body[i]);
+    }
+  }
+  if (text->len > 0 && text->str[text->len - 1] != '\n')
+    g_string_append (text, "\r\n");
+  return g_string_free (text, FALSE);
+}
+
 SipSdpRemote *
 sip_sdp_remote_parse (const gchar * body, gsize len, GError ** error)
 {
   sdp_message_t *sdp = NULL;
   SipSdpRemote *remote = NULL;
-  gchar *text = g_strndup (body, len);
+  gchar *text = NULL;
   gint session_direction;
   int pos = 0;
   gboolean found = FALSE;
 
-  if (strlen (text) != len) {
+  if (memchr (body, '\0', len) != NULL) {
     g_set_error (error, SIP_SDP_ERROR, SIP_SDP_ERROR_MALFORMED,
         "NUL byte in SDP");
     goto out;
   }
+  text = normalize_line_ends (body, len);
   sdp_message_init (&sdp);
   if (sdp_message_parse (sdp, text) != OSIP_SUCCESS) {
     g_set_error (error, SIP_SDP_ERROR, SIP_SDP_ERROR_MALFORMED,

@@ -40,3 +40,24 @@ def test_wav_check_rejects_unfinalized_header(audio_files, tmp_path):
         pass
     else:
         raise AssertionError("an unfinalized WAV header passed the check")
+
+
+def test_segmental_tolerates_one_lost_stretch_and_reports_it(audio_files):
+    rate, x = audio.read_wav(audio_files.speech_wav)
+    cut = int(4.0 * rate)
+    lost = np.concatenate([x[:cut], x[cut + int(0.3 * rate):]])   # 300 ms went missing
+    single = audio.compare(x, lost)
+    seg = audio.compare_segmental(x, lost)
+    assert single.correlation < 0.9          # one alignment cannot cover both halves
+    assert seg.correlation >= 0.9, seg
+    assert len(seg.slips) == 1 and abs(seg.slips[0][2] + 300) < 2, seg
+
+
+def test_segmental_rejects_unrelated_speech_and_noise(audio_files):
+    rate, x = audio.read_wav(audio_files.speech_wav)
+    _, p = audio.read_wav(audio_files.prompt_wav)
+    other = np.concatenate([p, p])[: len(x)]
+    assert audio.compare_segmental(x, other).correlation < 0.5
+    noise = np.random.default_rng(2).normal(0, 0.1, len(x))
+    assert audio.compare_segmental(x, noise).correlation < 0.3
+    assert audio.compare_segmental(x, np.zeros(len(x))).correlation < 0.1

@@ -7,12 +7,16 @@
 - play-prompt.sh: baresip calls; it must hear the prompt, then get a BYE.
 - play-and-record.sh: both at once.
 
-Thresholds (normalized correlation after alignment by cross-correlation, 1.0 =
-identical waveform): the echo passes G.711 twice (baresip -> sipsrc -> sipsink ->
-baresip), a recording or a prompt once. A clean G.711 round trip of speech
-correlates at 0.99 or more; lost or late packets, clock slips or a wrong codec
-pull it far down (unrelated audio: ~0). We require ECHO_MIN_CORRELATION and
-ONE_WAY_MIN_CORRELATION, and that the speech is not cut short.
+Thresholds: normalized correlation after alignment by cross-correlation (1.0 =
+identical waveform, unrelated audio ~0), computed per 0.5 s window of speech, each
+window aligned on its own, weighted by its energy (audio.compare_segmental). The
+echo passes G.711 twice (baresip -> sipsrc -> sipsink -> baresip), a recording or
+a prompt once; a clean G.711 round trip of speech correlates at 0.99 or more here.
+We require ECHO_MIN_CORRELATION / ONE_WAY_MIN_CORRELATION (0.9), that 85% of the
+speech windows were heard, and at most MAX_SLIPS stretches of lost audio: on a
+loaded 2-core machine a sender stalled for 200 ms makes the 60 ms jitter buffer
+drop the late packets, which shifts everything after by that much; a single
+alignment would then score ~0.6 although every packet that arrived was right.
 """
 
 import time
@@ -22,6 +26,7 @@ from conftest import LOCALHOST
 
 ECHO_MIN_CORRELATION = 0.9
 ONE_WAY_MIN_CORRELATION = 0.9
+MAX_SLIPS = 2
 EXIT_AFTER_BYE_S = 10
 
 
@@ -30,21 +35,25 @@ def wav_seconds(path):
     return len(x) / rate
 
 
-def assert_correlates(ref, heard, threshold, what, min_active_fraction=0.9):
-    """ref, heard: WAV (or .ulaw) paths. Aligns heard to ref and checks the
-    correlation, and that the active (non-silent) part of ref was heard."""
-    c = audio.compare(ref, heard)
-    rate, ref_x = audio.read_audio(ref)
-    heard_rate, heard_x = audio.read_audio(heard)
-    heard_x = audio.resample_to(heard_x, heard_rate, rate)
-    r, s = audio.aligned_segments(ref_x, heard_x, c.lag)
-    ref_active = audio.active_seconds(ref_x, rate)
-    heard_active = audio.active_seconds(s, rate)
-    print(f"{what}: {c}; active speech sent {ref_active:.2f}s, heard {heard_active:.2f}s")
-    assert c.correlation >= threshold, f"{what}: correlation {c.correlation:.3f} < {threshold} ({c})"
-    assert heard_active >= min_active_fraction * ref_active, (
-        f"{what}: only {heard_active:.2f}s of {ref_active:.2f}s speech heard ({c})")
-    return c
+def assert_correlates(ref, heard, threshold, what, min_heard=0.85, need_end=False):
+    """ref, heard: WAV (or .ulaw) paths. Aligns heard to ref (piecewise, 0.5 s
+    windows, see audio.compare_segmental) and checks:
+    - the energy-weighted correlation >= threshold,
+    - at least min_heard of ref's speech windows were heard (correlation >= 0.9),
+    - at most MAX_SLIPS places where a stretch of audio went missing (a jitter
+      buffer dropping packets that came late on a loaded machine; more is a bug),
+    - need_end: the last speech window of ref was heard (played out before BYE)."""
+    seg = audio.compare_segmental(ref, heard)
+    print(f"{what}: {seg}")
+    assert seg.windows, f"{what}: reference has no speech"
+    assert seg.correlation >= threshold, f"{what}: correlation {seg.correlation:.3f} < {threshold}: {seg}"
+    assert seg.good_fraction >= min_heard, (
+        f"{what}: only {100 * seg.good_fraction:.0f}% of the speech heard: {seg}")
+    assert len(seg.slips) <= MAX_SLIPS, f"{what}: {len(seg.slips)} slips: {seg}"
+    if need_end:
+        t, lag, corr = seg.windows[-1]
+        assert corr >= 0.9, f"{what}: the end of the audio (at {t:.1f}s) was not heard: {seg}"
+    return seg
 
 
 def wait_for_log(proc, text, timeout):
@@ -114,7 +123,7 @@ def test_play_prompt_then_server_hangs_up(server, baresip, audio_files):
     assert srv.wait_exit(EXIT_AFTER_BYE_S) == 0, "prompt pipeline did not exit after its BYE"
     call.proc.stop()
     assert_correlates(prompt, call.heard_wav, ONE_WAY_MIN_CORRELATION, "prompt heard by baresip",
-                      min_active_fraction=0.95)
+                      need_end=True)
     ended = srv.messages("sip-call-ended")
     assert ended and ended[-1].get("reason") == "local-bye", ended
 
@@ -143,12 +152,13 @@ def test_play_and_record(server, baresip, audio_files, workdir):
     assert srv.wait_exit(EXIT_AFTER_BYE_S) == 0, "pipeline did not exit after its BYE"
     call.proc.stop()
     assert_correlates(prompt, call.heard_wav, ONE_WAY_MIN_CORRELATION, "prompt heard by baresip",
-                      min_active_fraction=0.95)
+                      need_end=True)
     info = audio.check_wav_file(out)
     print("recording:", info)
     # the recording holds the part of the caller's speech said before the BYE
-    sent = call.sent_wav
-    c = audio.compare(sent, out)
-    print("recording vs what baresip sent:", c)
-    assert c.correlation >= ONE_WAY_MIN_CORRELATION, c
-    assert c.overlap_s >= 0.8 * min(info["seconds"], wav_seconds(sent)), c
+    # what baresip said until the BYE (its *-enc.wav, cut to the recording's length)
+    rate, sent = audio.read_wav(call.sent_wav)
+    seg = audio.compare_segmental(sent[: int(info["seconds"] * rate)], audio.read_wav(out)[1])
+    print("recording vs what baresip sent:", seg)
+    assert seg.correlation >= ONE_WAY_MIN_CORRELATION, seg
+    assert seg.good_fraction >= 0.85 and len(seg.slips) <= MAX_SLIPS, seg

@@ -46,6 +46,7 @@ from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.runner.types import RunnerArguments
+from pipecat.transports.base_transport import TransportParams
 from pipecat.workers.runner import WorkerRunner
 
 from pipecat_sip.runner import create_transport, main
@@ -191,6 +192,8 @@ class RepeatBackProcessor(FrameProcessor):
 
 transport_params = {
     "sip": lambda: SIPParams(audio_in_enabled=True, audio_out_enabled=True),
+    # The same bot in a browser: python -m pipecat_sip.demo -t webrtc
+    "webrtc": lambda: TransportParams(audio_in_enabled=True, audio_out_enabled=True),
 }
 
 
@@ -216,7 +219,8 @@ async def run_bot(transport, runner_args: RunnerArguments) -> None:
 
     @transport.event_handler("on_client_connected")
     async def on_client_connected(transport, call):
-        logger.info(f"Call {call.call_id} from {call.from_header} to {call.to_header}: greeting")
+        if hasattr(call, "call_id"):
+            logger.info(f"Call {call.call_id} from {call.from_header} to {call.to_header}: greeting")
         await worker.queue_frames(
             [
                 TTSStartedFrame(context_id="greeting"),
@@ -227,7 +231,8 @@ async def run_bot(transport, runner_args: RunnerArguments) -> None:
 
     @transport.event_handler("on_client_disconnected")
     async def on_client_disconnected(transport, call):
-        logger.info(f"Call {call.call_id} ended ({call.end_reason})")
+        if hasattr(call, "call_id"):
+            logger.info(f"Call {call.call_id} ended ({call.end_reason})")
         await worker.cancel()
 
     runner = WorkerRunner(handle_sigint=runner_args.handle_sigint)

@@ -36,6 +36,7 @@ import asyncio
 import itertools
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -142,8 +143,10 @@ class SIPMediaPipeline:
         self._ended = False
         self._end_reason: str | None = None
         self._ended_event = asyncio.Event()
-        self._drained_event = threading.Event()
         self._state_handler_id: int | None = None
+        # GStreamer calls that may wait a little (state changes, flushes) run in this
+        # call's own thread, never on the event loop nor in the loop's shared pool.
+        self._ctl = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-ctl")
 
         # Statistics (bytes of output audio actually handed to appsrc, bot audio only).
         self.bytes_pushed = 0
@@ -247,7 +250,7 @@ class SIPMediaPipeline:
             )
         except TypeError:
             self._state_handler_id = None
-        await asyncio.to_thread(self._start_sync)
+        await self._in_ctl(self._start_sync)
         # The call may have been answered and acknowledged before we were listening.
         self._check_call_state()
 
@@ -293,7 +296,10 @@ class SIPMediaPipeline:
         self._writer_stop.set()
         self._gen += 1
         self._drain_queue()
-        await asyncio.to_thread(self._stop_sync)
+        try:
+            await self._in_ctl(self._stop_sync)
+        finally:
+            self._ctl.shutdown(wait=False)
 
     def _stop_sync(self) -> None:
         if self._appsrc is not None:
@@ -338,7 +344,8 @@ class SIPMediaPipeline:
         if self._appsrc is None or self._writer is None:
             self.hangup()
             return False
-        await asyncio.to_thread(self._put, (self._gen, _EOS))
+        if not await self._put_async((self._gen, _EOS), even_after_end=True):
+            return self._ended
         try:
             await asyncio.wait_for(self._ended_event.wait(), timeout)
             return True
@@ -352,13 +359,21 @@ class SIPMediaPipeline:
     def _bytes_for_ms(self, ms: float) -> int:
         return int(self.out_sample_rate * ms / 1000) * 2
 
-    def _put(self, item: tuple[int, Any]) -> None:
-        while not self._writer_stop.is_set():
+    async def _in_ctl(self, fn: Callable[[], None]) -> None:
+        await self._loop.run_in_executor(self._ctl, fn)
+
+    async def _put_async(self, item: tuple[int, Any], *, even_after_end: bool = False) -> bool:
+        """Queue an item for the writer thread, waiting (without a thread) for room."""
+        while True:
+            if self._writer_stop.is_set() or self._stopped or (self._ended and not even_after_end):
+                return False
             try:
-                self._out_q.put(item, timeout=0.1)
-                return
+                self._out_q.put_nowait(item)
+                return True
             except queue.Full:
-                continue
+                # The writer drains the queue as GStreamer plays: room comes within
+                # one chunk's duration.
+                await asyncio.sleep(0.005)
 
     async def write(self, audio: bytes) -> bool:
         """Queue bot audio (S16LE mono at the output rate) for the call.
@@ -376,12 +391,8 @@ class SIPMediaPipeline:
             return False
         if not audio:
             return True
-        item = (self._gen, bytes(audio))
-        try:
-            self._out_q.put_nowait(item)
-        except queue.Full:
-            await asyncio.to_thread(self._put, item)
-        return not (self._stopped or self._ended)
+        queued = await self._put_async((self._gen, bytes(audio)))
+        return queued and not (self._stopped or self._ended)
 
     def _drain_queue(self) -> None:
         while True:
@@ -399,7 +410,7 @@ class SIPMediaPipeline:
         """
         if self._appsrc is None or self._stopped:
             return
-        await asyncio.to_thread(self._flush_sync)
+        await self._in_ctl(self._flush_sync)
 
     def _flush_sync(self) -> None:
         appsrc = self._appsrc

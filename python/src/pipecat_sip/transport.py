@@ -185,6 +185,10 @@ class _SIPSession:
 
     def _on_error(self, text: str) -> None:
         logger.error(f"{self.transport}: media error on call {self.call.call_id}: {text}")
+        inp = self.input
+        if inp is not None and not self._closed:
+            # An ErrorFrame upstream, like other transports: on_pipeline_error sees it.
+            self._spawn(inp.push_error(f"SIP media error: {text}"))
 
     # Teardown ---------------------------------------------------------------
 
