@@ -4,7 +4,7 @@ cross-correlation and report how alike they are.
 
 Usable as a module (``from audio import compare``) and from the command line:
 
-    /usr/bin/python3 tests/interop/audio.py compare sent.wav heard.wav
+    /usr/bin/python3 tests/interop/audio.py compare sent.wav heard.wav   (both measures)
     /usr/bin/python3 tests/interop/audio.py lags sent.wav heard.wav   (lag per 0.5 s window)
     /usr/bin/python3 tests/interop/audio.py info call.wav
 
@@ -306,8 +306,7 @@ def active_seconds(x, rate, threshold=0.01, frame_ms=20):
 
 def main(argv):
     if len(argv) >= 3 and argv[1] == "compare":
-        c = compare(argv[2], argv[3])
-        print(c)
+        print(compare_segmental(argv[2], argv[3]))
         return 0
     if len(argv) >= 3 and argv[1] == "lags":
         rate, ref = read_audio(argv[2])

@@ -25,9 +25,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import audio  # noqa: E402
+sys.path.insert(0, str(HERE))   # the tests import audio.py from here
 
 REPO = HERE.parent.parent
 BUILD_DIR = Path(os.environ.get("GST_SIP_BUILDDIR") or (REPO / "build")).resolve()

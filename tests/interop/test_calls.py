@@ -22,7 +22,6 @@ alignment would then score ~0.6 although every packet that arrived was right.
 import time
 
 import audio
-from conftest import LOCALHOST
 
 ECHO_MIN_CORRELATION = 0.9
 ONE_WAY_MIN_CORRELATION = 0.9

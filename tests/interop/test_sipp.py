@@ -9,8 +9,6 @@ import re
 import signal
 import time
 
-import pytest
-
 from conftest import BUILD_DIR, HERE, LOCALHOST, PIPELINES, SIPP_PCAP_DIR, base_env, free_udp_port, \
     free_udp_range, udp_port_bound
 

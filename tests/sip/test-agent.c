@@ -995,6 +995,38 @@ test_record_route_bye (void)
 }
 
 static void
+test_strict_route_bye (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *rr = g_strdup_printf ("Record-Route: <sip:127.0.0.1:%u>\n",
+      peer->port);
+  SipCall *call = establish_call (ta, peer, d, rr);
+  gchar *bye, *route, *start;
+
+  /* RFC 3261 12.2.1.1, strict routing (no ;lr): the Request-URI is the
+   * first route, the remote target goes last into Route */
+  sip_call_hangup (call);
+  bye = test_peer_recv_request (peer, WAIT, "BYE");
+  g_assert_nonnull (bye);
+  start = g_strdup_printf ("BYE sip:127.0.0.1:%u SIP/2.0\r\n", peer->port);
+  g_assert_true (g_str_has_prefix (bye, start));
+  g_assert_cmpuint (test_msg_count_header (bye, "Route"), ==, 1);
+  route = test_msg_header (bye, "Route");
+  g_assert_nonnull (strstr (route, "sip:alice@127.0.0.1"));
+
+  g_object_unref (call);
+  g_free (start);
+  g_free (route);
+  g_free (bye);
+  g_free (rr);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
 test_stop_ends_calls (void)
 {
   TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
@@ -1291,6 +1323,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/agent/reject", test_reject);
   g_test_add_func ("/sip/agent/delayed-offer", test_delayed_offer);
   g_test_add_func ("/sip/agent/record-route-bye", test_record_route_bye);
+  g_test_add_func ("/sip/agent/strict-route-bye", test_strict_route_bye);
   g_test_add_func ("/sip/agent/stop-ends-calls", test_stop_ends_calls);
   g_test_add_func ("/sip/agent/start-errors", test_start_errors);
   g_test_add_func ("/sip/agent/dual-stack", test_dual_stack);

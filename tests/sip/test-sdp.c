@@ -112,6 +112,23 @@ test_malformed (void)
     g_assert_error (error, SIP_SDP_ERROR, SIP_SDP_ERROR_MALFORMED);
     g_clear_error (&error);
   }
+  /* ends in a bare CR: libosip2 would read past the end (fuzzing) */
+  {
+    GError *error = NULL;
+    g_assert_null (parse ("v=0\r\no=a 1 1 IN IP4 192.0.2.5\r\ns=-\r\n"
+            "c=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 49217 RTP/AVP\r",
+            &error));
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+  }
+  /* bare LF or CR line ends are fine */
+  {
+    SipSdpRemote *offer = parse ("v=0\no=a 1 1 IN IP4 192.0.2.5\rs=-\n"
+        "c=IN IP4 192.0.2.5\nt=0 0\nm=audio 4000 RTP/AVP 0", NULL);
+    g_assert_nonnull (offer);
+    g_assert_cmpuint (offer->port, ==, 4000);
+    sip_sdp_remote_free (offer);
+  }
   /* a NUL byte */
   {
     GError *error = NULL;

@@ -8,7 +8,7 @@
 
 ::
 
-    sipsrc call=<Sip.Call> ! audioconvert ! audioresample
+    sipsrc call=<Sip.Call> ! queue ! audioconvert ! audioresample
         ! capsfilter caps=audio/x-raw,format=S16LE,rate=<in>,channels=1 ! appsink
     appsrc format=time is-live=true ! audioconvert ! audioresample ! sipsink
 
@@ -190,6 +190,13 @@ class SIPMediaPipeline:
         self._src_answers = src.find_property("auto-answer") is not None
         if self._src_answers:
             src.set_property("auto-answer", bool(self._auto_answer))
+        # A queue (its own thread) after sipsrc: the appsink callback needs Python's GIL,
+        # and a busy interpreter must not hold up the jitter buffer's output (it would
+        # drop the late packets). It absorbs up to 2 s of caller audio.
+        q_in = self._make("queue", "in_queue")
+        q_in.set_property("max-size-buffers", 0)
+        q_in.set_property("max-size-bytes", 0)
+        q_in.set_property("max-size-time", 2 * Gst.SECOND)
         conv_in = self._make("audioconvert", "in_convert")
         res_in = self._make("audioresample", "in_resample")
         caps_in = self._make("capsfilter", "in_caps")
@@ -217,11 +224,11 @@ class SIPMediaPipeline:
         res_out = self._make("audioresample", "out_resample")
         sipsink = self._make("sipsink", "sipsink")
 
-        for el in (src, conv_in, res_in, caps_in, sink, appsrc, conv_out, res_out, sipsink):
+        for el in (src, q_in, conv_in, res_in, caps_in, sink, appsrc, conv_out, res_out, sipsink):
             p.add(el)
-        if not (src.link(conv_in) and conv_in.link(res_in) and res_in.link(caps_in)
-                and caps_in.link(sink)):
-            raise RuntimeError("cannot link sipsrc ! audioconvert ! audioresample ! appsink")
+        if not (src.link(q_in) and q_in.link(conv_in) and conv_in.link(res_in)
+                and res_in.link(caps_in) and caps_in.link(sink)):
+            raise RuntimeError("cannot link sipsrc ! queue ! audioconvert ! audioresample ! appsink")
         if not (appsrc.link(conv_out) and conv_out.link(res_out) and res_out.link(sipsink)):
             raise RuntimeError("cannot link appsrc ! audioconvert ! audioresample ! sipsink")
 
