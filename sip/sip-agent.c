@@ -902,8 +902,7 @@ receive_request (SipAgent * agent, osip_message_t * req, Datagram * dgram)
   sip_message_fix_top_via (req, source_ip,
       sip_socket_address_get_port (dgram->source));
 
-  if (sip_transaction_layer_absorb_request (agent->layer, req,
-          dgram->source))
+  if (sip_transaction_layer_absorb_request (agent->layer, req, dgram->source))
     goto drop;
 
   update_sources (agent);
@@ -1137,8 +1136,7 @@ sip_agent_start (SipAgent * agent, GError ** error)
   if (!g_socket_bind (socket, bind_address, FALSE, &local_error)) {
     if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
       g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
-          "SIP port %u on %s is in use (%s)", port, host,
-          local_error->message);
+          "SIP port %u on %s is in use (%s)", port, host, local_error->message);
     else if (g_error_matches (local_error, G_IO_ERROR,
             G_IO_ERROR_PERMISSION_DENIED))
       g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,

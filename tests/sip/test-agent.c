@@ -367,6 +367,34 @@ test_basic_call (void)
 }
 
 static void
+test_public_address (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, "public-address",
+      "203.0.113.7", "user-agent", "test-agent/2", NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  gchar *ok = send_invite (ta, peer, d, NULL, 200);
+  gchar *contact = test_msg_header (ok, "Contact");
+  gchar *server = test_msg_header (ok, "Server");
+  gchar *expected = g_strdup_printf ("<sip:bot@203.0.113.7:%u>", ta->port);
+  SipCall *call = test_agent_pop_call (ta, WAIT);
+
+  g_assert_cmpstr (contact, ==, expected);
+  g_assert_cmpstr (server, ==, "test-agent/2");
+  g_assert_nonnull (strstr (test_msg_body (ok), "c=IN IP4 203.0.113.7\r\n"));
+  g_assert_nonnull (strstr (test_msg_body (ok), " IN IP4 203.0.113.7\r\n"));
+
+  g_object_unref (call);
+  g_free (expected);
+  g_free (server);
+  g_free (contact);
+  g_free (ok);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
+static void
 test_compact_forms (void)
 {
   TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
@@ -1308,6 +1336,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/agent/bad-requests", test_bad_requests);
   g_test_add_func ("/sip/agent/via-received", test_via_received);
   g_test_add_func ("/sip/agent/compact-forms", test_compact_forms);
+  g_test_add_func ("/sip/agent/public-address", test_public_address);
   g_test_add_func ("/sip/agent/basic-call", test_basic_call);
   g_test_add_func ("/sip/agent/retransmitted-invite",
       test_retransmitted_invite);

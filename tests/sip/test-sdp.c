@@ -116,8 +116,7 @@ test_malformed (void)
   {
     GError *error = NULL;
     g_assert_null (parse ("v=0\r\no=a 1 1 IN IP4 192.0.2.5\r\ns=-\r\n"
-            "c=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 49217 RTP/AVP\r",
-            &error));
+            "c=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 49217 RTP/AVP\r", &error));
     g_assert_nonnull (error);
     g_clear_error (&error);
   }

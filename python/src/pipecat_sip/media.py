@@ -133,6 +133,7 @@ class SIPMediaPipeline:
         self._writer: threading.Thread | None = None
         self._writer_stop = threading.Event()
         self._next_pts: int | None = None
+        self._jitter_margin = 40 * Gst.MSECOND
         self._discont = True
         self._eos_sent = False
 
@@ -492,8 +493,10 @@ class SIPMediaPipeline:
         duration = Gst.util_uint64_scale_int(n_samples, Gst.SECOND, self.out_sample_rate)
         now = self._running_time()
         if self._next_pts is None or self._next_pts < now:
-            # First buffer, after a flush, or after an underrun: restart at "now".
-            self._next_pts = max(now, 0)
+            # First buffer, after a flush, or after an underrun: restart the timeline a
+            # little ahead of "now", so that audio produced just in time (an echo, a
+            # streaming TTS) survives scheduling hiccups without gaps.
+            self._next_pts = max(now, 0) + self._jitter_margin
             self._discont = True
         buf = Gst.Buffer.new_wrapped(data)
         buf.pts = self._next_pts
