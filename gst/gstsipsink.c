@@ -22,7 +22,11 @@
  * sipsink plays audio into a SIP call: any raw audio is converted to 8 kHz
  * mono, encoded as G.711 μ-law and sent as RTP (payload type 0) in 20 ms
  * packets, paced in real time, from the call's own RTP port (symmetric RTP)
- * to the caller's RTP address.
+ * to the caller's RTP address: the source the call's #sipsrc latched onto
+ * (see #GstSipSrc:rtp-latching), or the address of the caller's SDP before
+ * that. Nothing is ever sent anywhere else. The packets carry the SSRC with
+ * which the sipsrc's rtpbin sends its RTCP reports, and rtpbin counts them
+ * for its sender reports (see #GstSipSink:stats).
  *
  * By default sipsink pairs with the first #sipsrc of its pipeline and sends
  * into the call that sipsrc answers; #GstSipSink:src names another sipsrc,
@@ -50,8 +54,10 @@
 #include "config.h"
 #endif
 
+#include <gst/rtp/rtp.h>
 #include <sip.h>
 
+#include "gstsipcallmedia.h"
 #include "gstsipelements.h"
 #include "gstsipsink.h"
 #include "gstsipsrc.h"
@@ -66,6 +72,7 @@ enum
   PROP_0,
   PROP_SRC,
   PROP_CALL,
+  PROP_STATS,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -103,6 +110,9 @@ struct _GstSipSink
   gulong media_changed_id;
   GstElement *paired_src;
   gulong notify_call_id;
+  GstSipCallMedia *media;       /* shared with the sipsrc of the call */
+  gulong media_dest_id;
+  gboolean sending;             /* the udpsink has a destination */
 
   /* children, made once */
   GstPad *sinkpad;
@@ -122,6 +132,8 @@ struct _GstSipSink
 };
 
 static void gst_sip_sink_finalize (GObject * object);
+static GstPadProbeReturn gst_sip_sink_rtp_out_probe (GstPad * pad,
+    GstPadProbeInfo * info, gpointer user_data);
 static void gst_sip_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_sip_sink_get_property (GObject * object, guint prop_id,
@@ -166,6 +178,20 @@ gst_sip_sink_class_init (GstSipSinkClass * klass)
           "The SIP call (SipCall) to send into: set it to use a call of the "
           "application's own SipAgent instead of a sipsrc's", SIP_TYPE_CALL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstSipSink:stats:
+   *
+   * Statistics of the call sipsink sends into, %NULL without a call: the
+   * same `sip-call-stats` structure as #GstSipSrc:stats (the receive side
+   * and the round-trip time come from the call's sipsrc, if any).
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Statistics of the call (sip-call-stats: packets-received, "
+          "packets-lost, jitter (ms), round-trip (ms, -1: unknown), "
+          "packets-sent, packets-rejected)", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
@@ -244,6 +270,11 @@ gst_sip_sink_init (GstSipSink * self)
   gst_ghost_pad_set_target (GST_GHOST_PAD (self->sinkpad), pad);
   gst_object_unref (pad);
 
+  pad = gst_element_get_static_pad (self->udpsink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, gst_sip_sink_rtp_out_probe, self, NULL);
+  gst_object_unref (pad);
+
   self->internal_pad =
       GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (self->sinkpad)));
   gst_pad_add_probe (self->internal_pad, GST_PAD_PROBE_TYPE_BUFFER |
@@ -261,6 +292,10 @@ gst_sip_sink_finalize (GObject * object)
     g_signal_handler_disconnect (self->call, self->media_changed_id);
     g_object_unref (self->call);
   }
+  if (self->media) {
+    g_signal_handler_disconnect (self->media, self->media_dest_id);
+    g_object_unref (self->media);
+  }
   gst_clear_object (&self->internal_pad);
   g_free (self->src_name);
   g_mutex_clear (&self->lock);
@@ -272,8 +307,9 @@ gst_sip_sink_finalize (GObject * object)
 /* ------------------------------------------------------------------------ */
 /* the call */
 
-/* Where the RTP goes: the caller's RTP address while the call is up and not
- * on hold, nowhere otherwise (the udpsink still paces). Called with the
+/* Where the RTP goes: while the call is up and not on hold, the source
+ * sipsrc latched onto (symmetric RTP), or the caller's SDP address before
+ * that; nowhere otherwise (the udpsink still paces). Called with the
  * lock. */
 static void
 gst_sip_sink_update_clients (GstSipSink * self)
@@ -287,18 +323,31 @@ gst_sip_sink_update_clients (GstSipSink * self)
   if (!call || sip_call_get_state (call) == SIP_CALL_STATE_ENDED) {
     GST_DEBUG_OBJECT (self, "no call: not sending");
     gst_sip_udpsink_set_destination (self->udpsink, NULL, NULL);
+    self->sending = FALSE;
     return;
   }
   if (sip_call_get_on_hold (call)) {
     GST_INFO_OBJECT (self, "call on hold: not sending");
     gst_sip_udpsink_set_destination (self->udpsink, NULL, NULL);
+    self->sending = FALSE;
     return;
   }
-  addr = sip_call_get_remote_rtp_socket_address (call);
+  addr = gst_sip_call_media_get_rtp_destination (self->media, call);
   GST_INFO_OBJECT (self, "sending RTP to %" GST_PTR_FORMAT, addr);
   gst_sip_udpsink_set_destination (self->udpsink,
       sip_call_get_rtp_socket (call), addr);
+  self->sending = addr != NULL;
   g_clear_object (&addr);
+}
+
+/* sipsrc latched onto the caller's RTP source, or the latch was cleared */
+static void
+gst_sip_sink_media_changed (GstSipCallMedia * media, GstSipSink * self)
+{
+  g_mutex_lock (&self->lock);
+  if (self->media == media)
+    gst_sip_sink_update_clients (self);
+  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -329,6 +378,7 @@ gst_sip_sink_attach_call (GstSipSink * self, SipCall * call,
     gboolean from_property)
 {
   SipCall *old;
+  GstSipCallMedia *old_media = NULL;
 
   g_mutex_lock (&self->lock);
   if (!from_property && self->call_from_property) {
@@ -346,10 +396,19 @@ gst_sip_sink_attach_call (GstSipSink * self, SipCall * call,
     g_signal_handler_disconnect (old, self->media_changed_id);
     self->state_changed_id = self->media_changed_id = 0;
   }
+  if (self->media) {
+    g_signal_handler_disconnect (self->media, self->media_dest_id);
+    self->media_dest_id = 0;
+    old_media = self->media;
+    self->media = NULL;
+  }
   self->call = call ? g_object_ref (call) : NULL;
   self->call_from_property = from_property && call;
   if (call) {
     GST_INFO_OBJECT (self, "sending into call %s", sip_call_get_call_id (call));
+    self->media = gst_sip_call_media_get (call);
+    self->media_dest_id = g_signal_connect (self->media, "changed",
+        G_CALLBACK (gst_sip_sink_media_changed), self);
     self->state_changed_id = g_signal_connect (call, "state-changed",
         G_CALLBACK (gst_sip_sink_call_state_changed), self);
     self->media_changed_id = g_signal_connect (call, "media-changed",
@@ -360,6 +419,7 @@ gst_sip_sink_attach_call (GstSipSink * self, SipCall * call,
   g_mutex_unlock (&self->lock);
 
   g_clear_object (&old);
+  g_clear_object (&old_media);
   g_object_notify (G_OBJECT (self), "call");
 }
 
@@ -487,6 +547,69 @@ gst_sip_sink_unpair (GstSipSink * self)
 
 /* ------------------------------------------------------------------------ */
 /* streaming */
+
+/* Every RTP packet to the caller carries the call's SSRC (the one sipsrc's
+ * rtpbin reports with), is counted and mirrored into that rtpbin for its
+ * sender reports. */
+static gboolean
+gst_sip_sink_prepare_packet (GstBuffer ** buf, guint idx, gpointer user_data)
+{
+  GstSipCallMedia *media = user_data;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  *buf = gst_buffer_make_writable (*buf);
+  if (gst_rtp_buffer_map (*buf, GST_MAP_WRITE, &rtp)) {
+    gst_rtp_buffer_set_ssrc (&rtp, gst_sip_call_media_get_ssrc (media));
+    gst_rtp_buffer_unmap (&rtp);
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_sip_sink_mirror_packet (GstBuffer ** buf, guint idx, gpointer user_data)
+{
+  gst_sip_call_media_mirror (user_data, *buf);
+  return TRUE;
+}
+
+static GstPadProbeReturn
+gst_sip_sink_rtp_out_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstSipSink *self = GST_SIP_SINK (user_data);
+  GstSipCallMedia *media;
+  gboolean sending;
+
+  g_mutex_lock (&self->lock);
+  media = self->media ? g_object_ref (self->media) : NULL;
+  sending = self->sending;
+  g_mutex_unlock (&self->lock);
+  if (!media)
+    return GST_PAD_PROBE_OK;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    gst_sip_sink_prepare_packet (&buf, 0, media);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+    if (sending) {
+      gst_sip_call_media_add_sent (media, 1);
+      gst_sip_call_media_mirror (media, buf);
+    }
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+
+    list = gst_buffer_list_make_writable (list);
+    gst_buffer_list_foreach (list, gst_sip_sink_prepare_packet, media);
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+    if (sending) {
+      gst_sip_call_media_add_sent (media, gst_buffer_list_length (list));
+      gst_buffer_list_foreach (list, gst_sip_sink_mirror_packet, media);
+    }
+  }
+  g_object_unref (media);
+  return GST_PAD_PROBE_OK;
+}
 
 static SendMode
 gst_sip_sink_mode (GstSipSink * self, gboolean eos)
@@ -805,6 +928,18 @@ gst_sip_sink_get_property (GObject * object, guint prop_id, GValue * value,
     GParamSpec * pspec)
 {
   GstSipSink *self = GST_SIP_SINK (object);
+
+  if (prop_id == PROP_STATS) {
+    GstSipCallMedia *media;
+
+    g_mutex_lock (&self->lock);
+    media = self->media ? g_object_ref (self->media) : NULL;
+    g_mutex_unlock (&self->lock);
+    g_value_take_boxed (value,
+        media ? gst_sip_call_media_get_stats (media) : NULL);
+    g_clear_object (&media);
+    return;
+  }
 
   g_mutex_lock (&self->lock);
   switch (prop_id) {
