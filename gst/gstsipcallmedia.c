@@ -217,6 +217,7 @@ void
 gst_sip_call_media_mirror (GstSipCallMedia * media, GstBuffer * buffer)
 {
   GstElement *mirror;
+  GstClock *clock;
   GstFlowReturn ret;
 
   g_mutex_lock (&media->lock);
@@ -225,10 +226,18 @@ gst_sip_call_media_mirror (GstSipCallMedia * media, GstBuffer * buffer)
   if (!mirror)
     return;
 
-  /* the copy is timestamped by the appsrc (do-timestamp) */
+  /* stamped with the running time of sipsrc's pipeline: now */
   buffer = gst_buffer_copy (buffer);
   GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_DURATION (buffer) = GST_CLOCK_TIME_NONE;
+  clock = gst_element_get_clock (mirror);
+  if (clock) {
+    GstClockTime now = gst_clock_get_time (clock);
+    GstClockTime base_time = gst_element_get_base_time (mirror);
+
+    GST_BUFFER_PTS (buffer) = now > base_time ? now - base_time : 0;
+    gst_object_unref (clock);
+  }
   g_signal_emit_by_name (mirror, "push-buffer", buffer, &ret);
   gst_buffer_unref (buffer);
   gst_object_unref (mirror);

@@ -207,3 +207,28 @@ gst_sip_address_equal (GSocketAddress * a, GSocketAddress * b,
   g_object_unref (nb);
   return ret;
 }
+
+/* Returns (transfer full) @addr as @socket can send to it: an IPv4 address
+ * becomes IPv4-mapped IPv6 for a dual-stack IPv6 socket. */
+GSocketAddress *
+gst_sip_address_for_socket (GSocket * socket, GSocketAddress * addr)
+{
+  GInetSocketAddress *isa;
+  GInetAddress *ia, *mapped;
+  GSocketAddress *ret;
+  guint8 bytes[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  if (!G_IS_INET_SOCKET_ADDRESS (addr)
+      || g_socket_get_family (socket) != G_SOCKET_FAMILY_IPV6)
+    return g_object_ref (addr);
+  isa = G_INET_SOCKET_ADDRESS (addr);
+  ia = g_inet_socket_address_get_address (isa);
+  if (g_inet_address_get_family (ia) != G_SOCKET_FAMILY_IPV4)
+    return g_object_ref (addr);
+  memcpy (bytes + 12, g_inet_address_to_bytes (ia), 4);
+  mapped = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
+  ret = g_inet_socket_address_new (mapped,
+      g_inet_socket_address_get_port (isa));
+  g_object_unref (mapped);
+  return ret;
+}

@@ -36,5 +36,7 @@ void gst_sip_udpsink_set_destination (GstElement * udpsink, GSocket * socket,
 GSocketAddress *gst_sip_address_normalize (GSocketAddress * addr);
 gboolean gst_sip_address_equal (GSocketAddress * a, GSocketAddress * b,
     gboolean with_port);
+GSocketAddress *gst_sip_address_for_socket (GSocket * socket,
+    GSocketAddress * addr);
 
 G_END_DECLS

@@ -54,6 +54,7 @@
 #include "config.h"
 #endif
 
+#include <string.h>
 #include <gst/rtp/rtp.h>
 #include <sip.h>
 
@@ -66,6 +67,12 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_sink_debug);
 #define GST_CAT_DEFAULT gst_sip_sink_debug
 
 #define PTIME (20 * GST_MSECOND)
+#define DEFAULT_SEND_SILENCE TRUE
+
+/* silence is sent when the audio sent so far ran out this long ago */
+#define SILENCE_GAP (60 * GST_MSECOND)
+/* a G.711 u-law packet of silence */
+#define ULAW_SILENCE 0xff
 
 enum
 {
@@ -73,6 +80,7 @@ enum
   PROP_SRC,
   PROP_CALL,
   PROP_STATS,
+  PROP_SEND_SILENCE,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -102,6 +110,7 @@ struct _GstSipSink
 
   /* settings */
   gchar *src_name;
+  gboolean send_silence;
 
   /* the call and where it comes from */
   SipCall *call;
@@ -113,6 +122,22 @@ struct _GstSipSink
   GstSipCallMedia *media;       /* shared with the sipsrc of the call */
   gulong media_dest_id;
   gboolean sending;             /* the udpsink has a destination */
+
+  /* the RTP stream on the wire: our sequence numbers and timestamps
+   * continue across the silence packets sent between the payloader's */
+  GstSegment out_segment;       /* of the udpsink's sink pad */
+  gboolean have_out;
+  gboolean last_was_silence;
+  guint16 last_out_seq;
+  guint32 last_out_ts;
+  guint16 seq_offset;           /* payloader's -> ours */
+  guint32 ts_offset;
+  gboolean ts_base_valid;
+  guint32 ts_base;              /* RTP time at running time 0 */
+  GstClockTime last_end_rt;     /* running time the audio sent so far ends */
+  gboolean out_eos;             /* EOS reached the udpsink */
+  gboolean out_flushing;
+  GstClockID ticker;            /* sends silence when there is no audio */
 
   /* children, made once */
   GstPad *sinkpad;
@@ -186,6 +211,23 @@ gst_sip_sink_class_init (GstSipSinkClass * klass)
    * same `sip-call-stats` structure as #GstSipSrc:stats (the receive side
    * and the round-trip time come from the call's sipsrc, if any).
    */
+  /**
+   * GstSipSink:send-silence:
+   *
+   * While the call is up (and not on hold), send RTP packets of silence
+   * whenever there is no audio to send (nothing came for 60 ms), so that
+   * trunks, session border controllers and NATs do not drop a call whose
+   * bot is silent. Sequence numbers and timestamps continue across them.
+   * Nothing is sent before the call is established, on hold, or after EOS.
+   */
+  g_object_class_install_property (gobject_class, PROP_SEND_SILENCE,
+      g_param_spec_boolean ("send-silence", "Send silence",
+          "Keep RTP flowing: send silence while the call is up and there is "
+          "no audio to send (trunks and NATs drop silent calls)",
+          DEFAULT_SEND_SILENCE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Statistics of the call (sip-call-stats: packets-received, "
@@ -232,6 +274,9 @@ gst_sip_sink_init (GstSipSink * self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
+  gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+  self->send_silence = DEFAULT_SEND_SILENCE;
+  self->last_end_rt = GST_CLOCK_TIME_NONE;
 
   templ = gst_static_pad_template_get (&sink_template);
   self->sinkpad = gst_ghost_pad_new_no_target_from_template ("sink", templ);
@@ -272,7 +317,8 @@ gst_sip_sink_init (GstSipSink * self)
 
   pad = gst_element_get_static_pad (self->udpsink, "sink");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_BUFFER_LIST, gst_sip_sink_rtp_out_probe, self, NULL);
+      GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+      GST_PAD_PROBE_TYPE_EVENT_FLUSH, gst_sip_sink_rtp_out_probe, self, NULL);
   gst_object_unref (pad);
 
   self->internal_pad =
@@ -549,27 +595,55 @@ gst_sip_sink_unpair (GstSipSink * self)
 /* streaming */
 
 /* Every RTP packet to the caller carries the call's SSRC (the one sipsrc's
- * rtpbin reports with), is counted and mirrored into that rtpbin for its
- * sender reports. */
-static gboolean
-gst_sip_sink_prepare_packet (GstBuffer ** buf, guint idx, gpointer user_data)
+ * rtpbin reports with) and our sequence numbers and timestamps, is counted
+ * and mirrored into that rtpbin for its sender reports. Called with the
+ * lock. */
+static void
+gst_sip_sink_prepare_packet (GstSipSink * self, GstBuffer * buf)
 {
-  GstSipCallMedia *media = user_data;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  guint16 in_seq, out_seq;
+  guint32 in_ts, out_ts;
+  GstClockTime rt;
 
-  *buf = gst_buffer_make_writable (*buf);
-  if (gst_rtp_buffer_map (*buf, GST_MAP_WRITE, &rtp)) {
-    gst_rtp_buffer_set_ssrc (&rtp, gst_sip_call_media_get_ssrc (media));
-    gst_rtp_buffer_unmap (&rtp);
+  if (!gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp))
+    return;
+  in_seq = gst_rtp_buffer_get_seq (&rtp);
+  in_ts = gst_rtp_buffer_get_timestamp (&rtp);
+  if (!self->have_out) {
+    self->seq_offset = 0;
+    self->ts_offset = 0;
+  } else if (self->last_was_silence) {
+    /* after silence: go on from it, never back in time */
+    self->seq_offset = (guint16) (self->last_out_seq + 1 - in_seq);
+    if ((gint32) (in_ts + self->ts_offset - (self->last_out_ts + 160)) < 0)
+      self->ts_offset = self->last_out_ts + 160 - in_ts;
   }
-  return TRUE;
-}
+  out_seq = (guint16) (in_seq + self->seq_offset);
+  out_ts = in_ts + self->ts_offset;
+  gst_rtp_buffer_set_ssrc (&rtp, gst_sip_call_media_get_ssrc (self->media));
+  gst_rtp_buffer_set_seq (&rtp, out_seq);
+  gst_rtp_buffer_set_timestamp (&rtp, out_ts);
+  gst_rtp_buffer_unmap (&rtp);
 
-static gboolean
-gst_sip_sink_mirror_packet (GstBuffer ** buf, guint idx, gpointer user_data)
-{
-  gst_sip_call_media_mirror (user_data, *buf);
-  return TRUE;
+  self->have_out = TRUE;
+  self->last_was_silence = FALSE;
+  self->last_out_seq = out_seq;
+  self->last_out_ts = out_ts;
+
+  rt = gst_segment_to_running_time (&self->out_segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  if (GST_CLOCK_TIME_IS_VALID (rt)) {
+    GstClockTime end = rt + (GST_BUFFER_DURATION_IS_VALID (buf) ?
+        GST_BUFFER_DURATION (buf) : PTIME);
+
+    self->ts_base = out_ts - (guint32) gst_util_uint64_scale_int (rt, 8000,
+        GST_SECOND);
+    self->ts_base_valid = TRUE;
+    if (!GST_CLOCK_TIME_IS_VALID (self->last_end_rt)
+        || end > self->last_end_rt)
+      self->last_end_rt = end;
+  }
 }
 
 static GstPadProbeReturn
@@ -578,37 +652,253 @@ gst_sip_sink_rtp_out_probe (GstPad * pad, GstPadProbeInfo * info,
 {
   GstSipSink *self = GST_SIP_SINK (user_data);
   GstSipCallMedia *media;
+  GstBuffer **bufs = NULL;
+  guint n = 0;
   gboolean sending;
 
-  g_mutex_lock (&self->lock);
-  media = self->media ? g_object_ref (self->media) : NULL;
-  sending = self->sending;
-  g_mutex_unlock (&self->lock);
-  if (!media)
-    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_BOTH) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
 
+    g_mutex_lock (&self->lock);
+    switch (GST_EVENT_TYPE (event)) {
+      case GST_EVENT_SEGMENT:
+        gst_event_copy_segment (event, &self->out_segment);
+        break;
+      case GST_EVENT_EOS:
+        self->out_eos = TRUE;
+        break;
+      case GST_EVENT_FLUSH_START:
+        self->out_flushing = TRUE;
+        break;
+      case GST_EVENT_FLUSH_STOP:
+        /* what was queued is gone: silence may follow from now on */
+        self->out_flushing = FALSE;
+        self->out_eos = FALSE;
+        self->last_end_rt = GST_CLOCK_TIME_NONE;
+        gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+        break;
+      default:
+        break;
+    }
+    g_mutex_unlock (&self->lock);
+    return GST_PAD_PROBE_OK;
+  }
+
+  g_mutex_lock (&self->lock);
+  if (!self->media) {
+    g_mutex_unlock (&self->lock);
+    return GST_PAD_PROBE_OK;
+  }
+  media = g_object_ref (self->media);
+  sending = self->sending;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
-    gst_sip_sink_prepare_packet (&buf, 0, media);
+    buf = gst_buffer_make_writable (buf);
+    gst_sip_sink_prepare_packet (self, buf);
     GST_PAD_PROBE_INFO_DATA (info) = buf;
     if (sending) {
-      gst_sip_call_media_add_sent (media, 1);
-      gst_sip_call_media_mirror (media, buf);
+      bufs = g_new (GstBuffer *, 1);
+      bufs[n++] = gst_buffer_ref (buf);
     }
   } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    guint len;
 
     list = gst_buffer_list_make_writable (list);
-    gst_buffer_list_foreach (list, gst_sip_sink_prepare_packet, media);
-    GST_PAD_PROBE_INFO_DATA (info) = list;
-    if (sending) {
-      gst_sip_call_media_add_sent (media, gst_buffer_list_length (list));
-      gst_buffer_list_foreach (list, gst_sip_sink_mirror_packet, media);
+    len = gst_buffer_list_length (list);
+    if (sending)
+      bufs = g_new (GstBuffer *, MAX (len, 1));
+    for (guint i = 0; i < len; i++) {
+      GstBuffer *buf = gst_buffer_list_get_writable (list, i);
+
+      gst_sip_sink_prepare_packet (self, buf);
+      if (sending)
+        bufs[n++] = gst_buffer_ref (buf);
     }
+    GST_PAD_PROBE_INFO_DATA (info) = list;
   }
+  g_mutex_unlock (&self->lock);
+
+  if (n)
+    gst_sip_call_media_add_sent (media, n);
+  for (guint i = 0; i < n; i++) {
+    gst_sip_call_media_mirror (media, bufs[i]);
+    gst_buffer_unref (bufs[i]);
+  }
+  g_free (bufs);
   g_object_unref (media);
   return GST_PAD_PROBE_OK;
+}
+
+/* Builds the next silence packet for running time @rt. Called with the
+ * lock. */
+static GstBuffer *
+gst_sip_sink_make_silence (GstSipSink * self, GstClockTime rt)
+{
+  GstBuffer *buf = gst_rtp_buffer_new_allocate (160, 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  guint16 seq;
+  guint32 ts;
+
+  if (!self->have_out) {
+    seq = (guint16) g_random_int ();
+    ts = self->ts_base_valid ? self->ts_base +
+        (guint32) gst_util_uint64_scale_int (rt, 8000, GST_SECOND) :
+        g_random_int ();
+  } else {
+    seq = self->last_out_seq + 1;
+    if (self->last_was_silence || !self->ts_base_valid) {
+      ts = self->last_out_ts + 160;
+    } else {
+      ts = self->ts_base +
+          (guint32) gst_util_uint64_scale_int (rt, 8000, GST_SECOND);
+      if ((gint32) (ts - (self->last_out_ts + 160)) < 0)
+        ts = self->last_out_ts + 160;
+    }
+  }
+
+  gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
+  gst_rtp_buffer_set_payload_type (&rtp, 0);
+  gst_rtp_buffer_set_ssrc (&rtp, gst_sip_call_media_get_ssrc (self->media));
+  gst_rtp_buffer_set_seq (&rtp, seq);
+  gst_rtp_buffer_set_timestamp (&rtp, ts);
+  gst_rtp_buffer_set_marker (&rtp, !self->have_out);
+  memset (gst_rtp_buffer_get_payload (&rtp), ULAW_SILENCE, 160);
+  gst_rtp_buffer_unmap (&rtp);
+
+  self->have_out = TRUE;
+  self->last_was_silence = TRUE;
+  self->last_out_seq = seq;
+  self->last_out_ts = ts;
+  return buf;
+}
+
+/* pipeline clock thread, every 20 ms while PLAYING */
+static gboolean
+gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
+    gpointer user_data)
+{
+  GstSipSink *self = g_weak_ref_get (user_data);
+  GstBuffer *bufs[3];
+  guint n = 0;
+  GSocket *socket = NULL;
+  GSocketAddress *dest = NULL, *to;
+  GstSipCallMedia *media = NULL;
+  GstClockTime now, base_time;
+  SipCall *call;
+
+  if (!self)
+    return TRUE;
+
+  base_time = gst_element_get_base_time (GST_ELEMENT (self));
+  now = gst_clock_get_time (clock);
+  now = now > base_time ? now - base_time : 0;
+
+  g_mutex_lock (&self->lock);
+  call = self->call;
+  if (self->ticker != id || !self->send_silence || !call || !self->media
+      || self->out_eos || self->out_flushing || self->flushing
+      || self->shutdown || sip_call_get_state (call) != SIP_CALL_STATE_ACTIVE
+      || sip_call_get_on_hold (call)) {
+    /* silence starts after a gap from when it may be sent */
+    self->last_end_rt = GST_CLOCK_TIME_NONE;
+    g_mutex_unlock (&self->lock);
+    gst_object_unref (self);
+    return TRUE;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (self->last_end_rt)) {
+    self->last_end_rt = now;
+  } else if (now >= self->last_end_rt + SILENCE_GAP) {
+    if (now > self->last_end_rt + G_N_ELEMENTS (bufs) * PTIME + SILENCE_GAP)
+      self->last_end_rt = now - SILENCE_GAP;    /* the clock jumped */
+    while (n < G_N_ELEMENTS (bufs) && now >= self->last_end_rt + SILENCE_GAP) {
+      bufs[n++] = gst_sip_sink_make_silence (self, self->last_end_rt);
+      self->last_end_rt += PTIME;
+    }
+    dest = gst_sip_call_media_get_rtp_destination (self->media, call);
+    socket = sip_call_get_rtp_socket (call);
+    socket = socket ? g_object_ref (socket) : NULL;
+    media = g_object_ref (self->media);
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (n && dest && socket) {
+    to = gst_sip_address_for_socket (socket, dest);
+    for (guint i = 0; i < n; i++) {
+      GstMapInfo map;
+      GError *err = NULL;
+
+      gst_buffer_map (bufs[i], &map, GST_MAP_READ);
+      if (g_socket_send_to (socket, to, (const gchar *) map.data, map.size,
+              NULL, &err) < 0) {
+        GST_DEBUG_OBJECT (self, "sending silence failed: %s", err->message);
+        g_clear_error (&err);
+      }
+      gst_buffer_unmap (bufs[i], &map);
+    }
+    g_object_unref (to);
+    GST_LOG_OBJECT (self, "sent %u packets of silence", n);
+    gst_sip_call_media_add_sent (media, n);
+    for (guint i = 0; i < n; i++)
+      gst_sip_call_media_mirror (media, bufs[i]);
+  }
+  for (guint i = 0; i < n; i++)
+    gst_buffer_unref (bufs[i]);
+  g_clear_object (&dest);
+  g_clear_object (&socket);
+  g_clear_object (&media);
+  gst_object_unref (self);
+  return TRUE;
+}
+
+static void
+gst_sip_sink_weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static void
+gst_sip_sink_start_ticker (GstSipSink * self)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GWeakRef *ref;
+  GstClockID id;
+
+  if (!clock)
+    return;
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  id = gst_clock_new_periodic_id (clock, gst_clock_get_time (clock) + PTIME,
+      PTIME);
+  g_mutex_lock (&self->lock);
+  if (self->ticker) {
+    gst_clock_id_unschedule (self->ticker);
+    gst_clock_id_unref (self->ticker);
+  }
+  self->ticker = gst_clock_id_ref (id);
+  self->last_end_rt = GST_CLOCK_TIME_NONE;
+  g_mutex_unlock (&self->lock);
+  gst_clock_id_wait_async (id, gst_sip_sink_ticker_cb, ref,
+      gst_sip_sink_weak_ref_free);
+  gst_clock_id_unref (id);
+  gst_object_unref (clock);
+}
+
+static void
+gst_sip_sink_stop_ticker (GstSipSink * self)
+{
+  GstClockID id;
+
+  g_mutex_lock (&self->lock);
+  id = self->ticker;
+  self->ticker = NULL;
+  g_mutex_unlock (&self->lock);
+  if (id) {
+    gst_clock_id_unschedule (id);
+    gst_clock_id_unref (id);
+  }
 }
 
 static SendMode
@@ -855,6 +1145,9 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
       self->eos_posted = FALSE;
       g_mutex_unlock (&self->lock);
       break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      gst_sip_sink_stop_ticker (self);
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       g_mutex_lock (&self->lock);
       self->shutdown = TRUE;
@@ -870,6 +1163,9 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
     return ret;
 
   switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      gst_sip_sink_start_ticker (self);
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:{
       GstPad *pad;
 
@@ -886,6 +1182,13 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
       self->waited = FALSE;
       self->offset_done = FALSE;
       gst_segment_init (&self->segment, GST_FORMAT_TIME);
+      gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+      self->have_out = FALSE;
+      self->last_was_silence = FALSE;
+      self->ts_base_valid = FALSE;
+      self->last_end_rt = GST_CLOCK_TIME_NONE;
+      self->out_eos = FALSE;
+      self->out_flushing = FALSE;
       g_mutex_unlock (&self->lock);
       break;
     }
@@ -916,6 +1219,11 @@ gst_sip_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_CALL:
       gst_sip_sink_attach_call (self, g_value_get_object (value), TRUE);
+      break;
+    case PROP_SEND_SILENCE:
+      g_mutex_lock (&self->lock);
+      self->send_silence = g_value_get_boolean (value);
+      g_mutex_unlock (&self->lock);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -948,6 +1256,9 @@ gst_sip_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_CALL:
       g_value_set_object (value, self->call);
+      break;
+    case PROP_SEND_SILENCE:
+      g_value_set_boolean (value, self->send_silence);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

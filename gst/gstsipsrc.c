@@ -1521,6 +1521,7 @@ gst_sip_src_make_mirror (GstSipSrc * self, GstSipCallMedia * media)
 {
   GstElement *appsrc, *sink;
   GstCaps *caps;
+  GstPad *pad;
 
   appsrc = gst_element_factory_make ("appsrc", "rtp_mirror");
   sink = gst_element_factory_make ("fakesink", "rtp_mirror_sink");
@@ -1537,7 +1538,7 @@ gst_sip_src_make_mirror (GstSipSrc * self, GstSipCallMedia * media)
       "payload", G_TYPE_INT, 0,
       "ssrc", G_TYPE_UINT, gst_sip_call_media_get_ssrc (media), NULL);
   g_object_set (appsrc, "caps", caps, "format", GST_FORMAT_TIME,
-      "is-live", TRUE, "do-timestamp", TRUE, "block", FALSE,
+      "is-live", TRUE, "do-timestamp", FALSE, "block", FALSE,
       "max-bytes", (guint64) 16384, NULL);
   gst_caps_unref (caps);
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (appsrc), "leaky-type"))
@@ -1554,6 +1555,11 @@ gst_sip_src_make_mirror (GstSipSrc * self, GstSipCallMedia * media)
   }
   gst_sip_src_start_child (self, sink);
   gst_sip_src_start_child (self, appsrc);
+  /* the pipeline's latency does not reach sinks inside sipsrc (not a sink
+   * itself); rtpbin needs one to know the running time of what is sent */
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_push_event (pad, gst_event_new_latency (0));
+  gst_object_unref (pad);
   return appsrc;
 }
 
