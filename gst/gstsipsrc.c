@@ -1044,7 +1044,6 @@ static void
 gst_sip_src_arm_latch (GstSipSrc * self, SipCall * call, gboolean force)
 {
   GSocketAddress *sdp, *rtp, *rtcp;
-  GstSipCallMedia *media = NULL;
   gboolean changed;
 
   sdp = sip_call_get_remote_rtp_socket_address (call);
@@ -1067,18 +1066,19 @@ gst_sip_src_arm_latch (GstSipSrc * self, SipCall * call, gboolean force)
     self->sdp_rtcp = rtcp ? g_object_ref (rtcp) : NULL;
     if (self->latch_answered)
       self->latch_deadline = g_get_monotonic_time () + LATCH_WINDOW;
-    media = self->media ? g_object_ref (self->media) : NULL;
+    if (self->media)
+      gst_sip_call_media_set_latched (self->media, rtp, NULL);
   }
   g_mutex_unlock (&self->media_lock);
 
   if (changed) {
-    GST_INFO_OBJECT (self, "caller's media at %" GST_PTR_FORMAT
-        ": latching re-armed", rtp);
-    if (media)
-      gst_sip_call_media_set_latched (media, rtp, NULL);
+    gchar *addr = rtp ? gst_sip_socket_address_to_string (rtp) : NULL;
+
+    GST_INFO_OBJECT (self, "caller's media at %s: latching (re-)armed",
+        GST_STR_NULL (addr));
+    g_free (addr);
     gst_sip_src_update_rtcp_destination (self);
   }
-  g_clear_object (&media);
   g_clear_object (&rtp);
   g_clear_object (&rtcp);
 }
@@ -1103,8 +1103,6 @@ gst_sip_src_accept_rtp (GstSipSrc * self, GSocketAddress * from,
     guint32 ssrc, guint16 seq)
 {
   GstSipRtpLatching mode = g_atomic_int_get (&self->rtp_latching);
-  GstSipCallMedia *media = NULL;
-  GSocketAddress *sdp = NULL, *latched = NULL;
   gboolean accept = FALSE, latch = FALSE, window, log_reject = FALSE;
   gint64 now = g_get_monotonic_time ();
   SipCall *call;
@@ -1165,9 +1163,10 @@ gst_sip_src_accept_rtp (GstSipSrc * self, GSocketAddress * from,
     g_clear_object (&self->cand_addr);
     self->cand_count = 0;
     self->latched_rtp = gst_sip_address_normalize (from);
-    latched = g_object_ref (self->latched_rtp);
-    sdp = self->sdp_rtp ? g_object_ref (self->sdp_rtp) : NULL;
-    media = self->media ? g_object_ref (self->media) : NULL;
+    /* under the media lock: a re-arm cannot overtake it */
+    if (self->media)
+      gst_sip_call_media_set_latched (self->media, self->sdp_rtp,
+          self->latched_rtp);
     accept = TRUE;
   }
   if (accept) {
@@ -1180,23 +1179,22 @@ gst_sip_src_accept_rtp (GstSipSrc * self, GSocketAddress * from,
   }
   g_mutex_unlock (&self->media_lock);
 
-  if (log_reject)
-    GST_WARNING_OBJECT (self, "dropping RTP from %" GST_PTR_FORMAT
-        ", which is not the caller (further drops are logged at LOG level)",
-        from);
-  else if (!accept)
-    GST_LOG_OBJECT (self, "dropping RTP from %" GST_PTR_FORMAT, from);
+  if (log_reject || latch || (!accept
+          && gst_debug_category_get_threshold (GST_CAT_DEFAULT) >=
+          GST_LEVEL_LOG)) {
+    gchar *addr = gst_sip_socket_address_to_string (from);
 
-  if (latch) {
-    GST_INFO_OBJECT (self, "RTP latched onto %" GST_PTR_FORMAT " (SDP: %"
-        GST_PTR_FORMAT ")", latched, sdp);
-    if (media)
-      gst_sip_call_media_set_latched (media, sdp, latched);
-    gst_sip_src_update_rtcp_destination (self);
+    if (latch)
+      GST_INFO_OBJECT (self, "RTP latched onto %s (SSRC %08x)", addr, ssrc);
+    else if (log_reject)
+      GST_WARNING_OBJECT (self, "dropping RTP from %s, which is not the "
+          "caller (further drops are logged at LOG level)", addr);
+    else if (!accept)
+      GST_LOG_OBJECT (self, "dropping RTP from %s", addr);
+    g_free (addr);
   }
-  g_clear_object (&media);
-  g_clear_object (&sdp);
-  g_clear_object (&latched);
+  if (latch)
+    gst_sip_src_update_rtcp_destination (self);
   return accept;
 }
 
@@ -1277,7 +1275,10 @@ gst_sip_src_rtcp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
   g_mutex_unlock (&self->media_lock);
 
   if (latch) {
-    GST_INFO_OBJECT (self, "RTCP latched onto %" GST_PTR_FORMAT, from);
+    gchar *addr = gst_sip_socket_address_to_string (from);
+
+    GST_INFO_OBJECT (self, "RTCP latched onto %s", addr);
+    g_free (addr);
     gst_sip_src_update_rtcp_destination (self);
   }
   if (!accept) {

@@ -266,7 +266,7 @@ GST_START_TEST (test_media_stranger)
   GstStructure *stats;
   guint8 bye[8];
 
-  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=40 ! "
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=200 ! "
       "queue ! sipsink name=sink");
   place_call (&c);
   spray = new_sender (&c);
@@ -323,7 +323,7 @@ GST_START_TEST (test_media_latch_nat)
   TestUac *natted;
   GstStructure *stats;
 
-  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=40 ! "
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=200 ! "
       "queue ! sipsink name=sink");
   place_call (&c);
   natted = new_sender (&c);
@@ -367,7 +367,7 @@ GST_START_TEST (test_media_latch_sdp_wins)
   Echo caller = { 0 }, stranger = { 0 };
   TestUac *spray;
 
-  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=40 ! "
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=200 ! "
       "queue ! sipsink name=sink");
   place_call (&c);
   spray = new_sender (&c);
@@ -378,7 +378,7 @@ GST_START_TEST (test_media_latch_sdp_wins)
   for (guint i = 0; i < 50; i++) {
     test_uac_send_pcmu (c.uac, CALLER_VALUE);
     test_uac_send_pcmu (spray, STRANGER_VALUE);
-    if (i == 15) {
+    if (i == 25) {
       /* what was on its way before the take-over is through */
       drain_echo (spray->rtp, c.uac->remote_rtp_port, &stranger, 0);
       drain_echo (c.uac->rtp, c.uac->remote_rtp_port, &caller, 0);
@@ -391,7 +391,7 @@ GST_START_TEST (test_media_latch_sdp_wins)
   }
   drain_echo (c.uac->rtp, c.uac->remote_rtp_port, &caller, 300);
   drain_echo (spray->rtp, c.uac->remote_rtp_port, &stranger, 0);
-  fail_unless (caller.matching >= 15, "%u echoed to the caller",
+  fail_unless (caller.matching >= 10, "%u echoed to the caller",
       caller.matching);
   fail_unless_equals_int (caller.carrying_stranger, 0);
   fail_unless_equals_int (stranger.total, 0);
@@ -412,7 +412,7 @@ GST_START_TEST (test_media_latch_off)
   TestUac *natted;
   GstStructure *stats;
 
-  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=40 "
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=200 "
       "rtp-latching=off ! queue ! sipsink name=sink");
   place_call (&c);
   natted = new_sender (&c);
@@ -461,7 +461,7 @@ GST_START_TEST (test_media_latch_same_ip)
   GstStructure *stats;
   guint8 pkt[172];
 
-  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=40 "
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=200 "
       "rtp-latching=same-ip ! queue ! sipsink name=sink");
   place_call (&c);
   natted = new_sender (&c);
@@ -518,7 +518,7 @@ GST_START_TEST (test_media_latch_rearm)
   GSocket *old_rtp;
   gint64 pause;
 
-  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=40 ! "
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=200 ! "
       "queue ! sipsink name=sink");
   place_call (&c);
   for (guint i = 0; i < 20; i++) {
@@ -587,7 +587,7 @@ GST_START_TEST (test_media_foreign_payload)
   GstStructure *stats;
   GstMessage *msg;
 
-  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=40 ! "
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=200 ! "
       "queue ! sipsink name=sink");
   place_call (&c);
   memset (payload, STRANGER_VALUE, sizeof (payload));
@@ -611,12 +611,14 @@ GST_START_TEST (test_media_foreign_payload)
     g_usleep (20000);
   }
   drain_echo (c.uac->rtp, c.uac->remote_rtp_port, &caller, 300);
-  fail_unless (caller.matching >= 10, "%u echoed", caller.matching);
+  fail_unless (caller.matching >= 5, "%u echoed", caller.matching);
   fail_unless_equals_int (caller.carrying_stranger, 0);
   msg = gst_bus_pop_filtered (c.bus, GST_MESSAGE_ERROR);
   fail_unless (msg == NULL, "error: %" GST_PTR_FORMAT, msg);
   stats = get_stats (c.src);
-  /* from the right source: not counted as rejected */
+  /* only the 15 PCMU packets reached rtpbin; the others came from the
+   * right source: not counted as rejected */
+  fail_unless_equals_int (stats_uint64 (stats, "packets-received"), 15);
   fail_unless_equals_int (stats_uint64 (stats, "packets-rejected"), 0);
   gst_structure_free (stats);
 
@@ -701,7 +703,7 @@ GST_START_TEST (test_media_max_duration)
   gint64 answered, bye = 0;
 
   start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 max-duration=1 "
-      "media-timeout=0 latency=40 ! queue ! sipsink name=sink");
+      "media-timeout=0 latency=200 ! queue ! sipsink name=sink");
   place_call (&c);
   answered = g_get_monotonic_time ();
   while (!bye && g_get_monotonic_time () - answered < 4 * G_USEC_PER_SEC) {
@@ -741,7 +743,7 @@ GST_START_TEST (test_media_stats)
   gint64 lost = 0, end;
   guint i;
 
-  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=40 ! "
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=200 ! "
       "fakesink async=false audiotestsrc is-live=true wave=sine ! "
       "sipsink name=sink");
   place_call_full (&c, TRUE);
