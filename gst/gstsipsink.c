@@ -37,6 +37,11 @@
  * once the call is established (the ACK arrived). While the caller holds the
  * call, or after it ended, the audio is still paced but not sent.
  *
+ * While the call is up and there is no audio to send (the bot is silent),
+ * sipsink sends packets of silence instead, so that trunks and NATs do not
+ * drop the call (#GstSipSink:send-silence); sequence numbers and timestamps
+ * run on across audio and silence.
+ *
  * When EOS reaches sipsink, it hangs up (BYE) once the last packet has been
  * played out, then passes EOS on to the pipeline.
  *
