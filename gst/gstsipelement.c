@@ -18,6 +18,7 @@
 #include "config.h"
 #endif
 
+#include <string.h>
 #include <gio/gio.h>
 #include <gst/pbutils/pbutils.h>
 #include <sip.h>
@@ -151,4 +152,83 @@ gst_sip_udpsink_set_destination (GstElement * udpsink, GSocket * socket,
       (gint) g_inet_socket_address_get_port (isa));
   g_free (host);
   g_free (ip);
+}
+
+/* Returns (transfer full) @addr with an IPv4-mapped IPv6 address (what a
+ * dual-stack socket reports for an IPv4 peer) turned into plain IPv4, or a
+ * new ref of @addr. */
+GSocketAddress *
+gst_sip_address_normalize (GSocketAddress * addr)
+{
+  GInetAddress *ia;
+  const guint8 *b;
+  static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  if (!addr || !G_IS_INET_SOCKET_ADDRESS (addr))
+    return addr ? g_object_ref (addr) : NULL;
+  ia = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr));
+  if (g_inet_address_get_family (ia) != G_SOCKET_FAMILY_IPV6)
+    return g_object_ref (addr);
+  b = g_inet_address_to_bytes (ia);
+  if (memcmp (b, mapped, sizeof (mapped)) == 0) {
+    GInetAddress *v4 = g_inet_address_new_from_bytes (b + 12,
+        G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *ret = g_inet_socket_address_new (v4,
+        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
+
+    g_object_unref (v4);
+    return ret;
+  }
+  return g_object_ref (addr);
+}
+
+/* Whether two socket addresses have the same IP (IPv4-mapped IPv6 equals
+ * IPv4) and, with @with_port, the same port. NULL equals only NULL. */
+gboolean
+gst_sip_address_equal (GSocketAddress * a, GSocketAddress * b,
+    gboolean with_port)
+{
+  GSocketAddress *na, *nb;
+  gboolean ret;
+
+  if (!a || !b)
+    return a == b;
+  if (!G_IS_INET_SOCKET_ADDRESS (a) || !G_IS_INET_SOCKET_ADDRESS (b))
+    return FALSE;
+  na = gst_sip_address_normalize (a);
+  nb = gst_sip_address_normalize (b);
+  ret = g_inet_address_equal (g_inet_socket_address_get_address
+      (G_INET_SOCKET_ADDRESS (na)),
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (nb)));
+  if (ret && with_port)
+    ret = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (na)) ==
+        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (nb));
+  g_object_unref (na);
+  g_object_unref (nb);
+  return ret;
+}
+
+/* Returns (transfer full) @addr as @socket can send to it: an IPv4 address
+ * becomes IPv4-mapped IPv6 for a dual-stack IPv6 socket. */
+GSocketAddress *
+gst_sip_address_for_socket (GSocket * socket, GSocketAddress * addr)
+{
+  GInetSocketAddress *isa;
+  GInetAddress *ia, *mapped;
+  GSocketAddress *ret;
+  guint8 bytes[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  if (!G_IS_INET_SOCKET_ADDRESS (addr)
+      || g_socket_get_family (socket) != G_SOCKET_FAMILY_IPV6)
+    return g_object_ref (addr);
+  isa = G_INET_SOCKET_ADDRESS (addr);
+  ia = g_inet_socket_address_get_address (isa);
+  if (g_inet_address_get_family (ia) != G_SOCKET_FAMILY_IPV4)
+    return g_object_ref (addr);
+  memcpy (bytes + 12, g_inet_address_to_bytes (ia), 4);
+  mapped = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
+  ret = g_inet_socket_address_new (mapped,
+      g_inet_socket_address_get_port (isa));
+  g_object_unref (mapped);
+  return ret;
 }

@@ -33,5 +33,10 @@ gboolean gst_sip_check_factories (GstElement * element,
 gchar *gst_sip_socket_address_to_string (GSocketAddress * addr);
 void gst_sip_udpsink_set_destination (GstElement * udpsink, GSocket * socket,
     GSocketAddress * addr);
+GSocketAddress *gst_sip_address_normalize (GSocketAddress * addr);
+gboolean gst_sip_address_equal (GSocketAddress * a, GSocketAddress * b,
+    gboolean with_port);
+GSocketAddress *gst_sip_address_for_socket (GSocket * socket,
+    GSocketAddress * addr);
 
 G_END_DECLS

@@ -22,7 +22,11 @@
  * sipsink plays audio into a SIP call: any raw audio is converted to 8 kHz
  * mono, encoded as G.711 μ-law and sent as RTP (payload type 0) in 20 ms
  * packets, paced in real time, from the call's own RTP port (symmetric RTP)
- * to the caller's RTP address.
+ * to the caller's RTP address: the source the call's #sipsrc latched onto
+ * (see #GstSipSrc:rtp-latching), or the address of the caller's SDP before
+ * that. Nothing is ever sent anywhere else. The packets carry the SSRC with
+ * which the sipsrc's rtpbin sends its RTCP reports, and rtpbin counts them
+ * for its sender reports (see #GstSipSink:stats).
  *
  * By default sipsink pairs with the first #sipsrc of its pipeline and sends
  * into the call that sipsrc answers; #GstSipSink:src names another sipsrc,
@@ -32,6 +36,11 @@
  * a file) waits, neither dropped nor sent, and is played from its beginning
  * once the call is established (the ACK arrived). While the caller holds the
  * call, or after it ended, the audio is still paced but not sent.
+ *
+ * While the call is up and there is no audio to send (the bot is silent),
+ * sipsink sends packets of silence instead, so that trunks and NATs do not
+ * drop the call (#GstSipSink:send-silence); sequence numbers and timestamps
+ * run on across audio and silence.
  *
  * When EOS reaches sipsink, it hangs up (BYE) once the last packet has been
  * played out, then passes EOS on to the pipeline.
@@ -50,8 +59,11 @@
 #include "config.h"
 #endif
 
+#include <string.h>
+#include <gst/rtp/rtp.h>
 #include <sip.h>
 
+#include "gstsipcallmedia.h"
 #include "gstsipelements.h"
 #include "gstsipsink.h"
 #include "gstsipsrc.h"
@@ -60,12 +72,20 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_sink_debug);
 #define GST_CAT_DEFAULT gst_sip_sink_debug
 
 #define PTIME (20 * GST_MSECOND)
+#define DEFAULT_SEND_SILENCE TRUE
+
+/* silence is sent when the audio sent so far ran out this long ago */
+#define SILENCE_GAP (60 * GST_MSECOND)
+/* a G.711 u-law packet of silence */
+#define ULAW_SILENCE 0xff
 
 enum
 {
   PROP_0,
   PROP_SRC,
   PROP_CALL,
+  PROP_STATS,
+  PROP_SEND_SILENCE,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -95,6 +115,7 @@ struct _GstSipSink
 
   /* settings */
   gchar *src_name;
+  gboolean send_silence;
 
   /* the call and where it comes from */
   SipCall *call;
@@ -103,6 +124,25 @@ struct _GstSipSink
   gulong media_changed_id;
   GstElement *paired_src;
   gulong notify_call_id;
+  GstSipCallMedia *media;       /* shared with the sipsrc of the call */
+  gulong media_dest_id;
+  gboolean sending;             /* the udpsink has a destination */
+
+  /* the RTP stream on the wire: our sequence numbers and timestamps
+   * continue across the silence packets sent between the payloader's */
+  GstSegment out_segment;       /* of the udpsink's sink pad */
+  gboolean have_out;
+  gboolean last_was_silence;
+  guint16 last_out_seq;
+  guint32 last_out_ts;
+  guint16 seq_offset;           /* payloader's -> ours */
+  guint32 ts_offset;
+  gboolean ts_base_valid;
+  guint32 ts_base;              /* RTP time at running time 0 */
+  GstClockTime last_end_rt;     /* running time the audio sent so far ends */
+  gboolean out_eos;             /* EOS reached the udpsink */
+  gboolean out_flushing;
+  GstClockID ticker;            /* sends silence when there is no audio */
 
   /* children, made once */
   GstPad *sinkpad;
@@ -122,6 +162,8 @@ struct _GstSipSink
 };
 
 static void gst_sip_sink_finalize (GObject * object);
+static GstPadProbeReturn gst_sip_sink_rtp_out_probe (GstPad * pad,
+    GstPadProbeInfo * info, gpointer user_data);
 static void gst_sip_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_sip_sink_get_property (GObject * object, guint prop_id,
@@ -167,6 +209,37 @@ gst_sip_sink_class_init (GstSipSinkClass * klass)
           "application's own SipAgent instead of a sipsrc's", SIP_TYPE_CALL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GstSipSink:stats:
+   *
+   * Statistics of the call sipsink sends into, %NULL without a call: the
+   * same `sip-call-stats` structure as #GstSipSrc:stats (the receive side
+   * and the round-trip time come from the call's sipsrc, if any).
+   */
+  /**
+   * GstSipSink:send-silence:
+   *
+   * While the call is up (and not on hold), send RTP packets of silence
+   * whenever there is no audio to send (nothing came for 60 ms), so that
+   * trunks, session border controllers and NATs do not drop a call whose
+   * bot is silent. Sequence numbers and timestamps continue across them.
+   * Nothing is sent before the call is established, on hold, or after EOS.
+   */
+  g_object_class_install_property (gobject_class, PROP_SEND_SILENCE,
+      g_param_spec_boolean ("send-silence", "Send silence",
+          "Keep RTP flowing: send silence while the call is up and there is "
+          "no audio to send (trunks and NATs drop silent calls)",
+          DEFAULT_SEND_SILENCE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Statistics of the call (sip-call-stats: packets-received, "
+          "packets-lost, jitter (ms), round-trip (ms, -1: unknown), "
+          "packets-sent, packets-rejected)", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
       "SIP call sink", "Sink/Audio/Network",
@@ -206,6 +279,9 @@ gst_sip_sink_init (GstSipSink * self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
+  gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+  self->send_silence = DEFAULT_SEND_SILENCE;
+  self->last_end_rt = GST_CLOCK_TIME_NONE;
 
   templ = gst_static_pad_template_get (&sink_template);
   self->sinkpad = gst_ghost_pad_new_no_target_from_template ("sink", templ);
@@ -244,6 +320,12 @@ gst_sip_sink_init (GstSipSink * self)
   gst_ghost_pad_set_target (GST_GHOST_PAD (self->sinkpad), pad);
   gst_object_unref (pad);
 
+  pad = gst_element_get_static_pad (self->udpsink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+      GST_PAD_PROBE_TYPE_EVENT_FLUSH, gst_sip_sink_rtp_out_probe, self, NULL);
+  gst_object_unref (pad);
+
   self->internal_pad =
       GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (self->sinkpad)));
   gst_pad_add_probe (self->internal_pad, GST_PAD_PROBE_TYPE_BUFFER |
@@ -261,6 +343,10 @@ gst_sip_sink_finalize (GObject * object)
     g_signal_handler_disconnect (self->call, self->media_changed_id);
     g_object_unref (self->call);
   }
+  if (self->media) {
+    g_signal_handler_disconnect (self->media, self->media_dest_id);
+    g_object_unref (self->media);
+  }
   gst_clear_object (&self->internal_pad);
   g_free (self->src_name);
   g_mutex_clear (&self->lock);
@@ -272,8 +358,9 @@ gst_sip_sink_finalize (GObject * object)
 /* ------------------------------------------------------------------------ */
 /* the call */
 
-/* Where the RTP goes: the caller's RTP address while the call is up and not
- * on hold, nowhere otherwise (the udpsink still paces). Called with the
+/* Where the RTP goes: while the call is up and not on hold, the source
+ * sipsrc latched onto (symmetric RTP), or the caller's SDP address before
+ * that; nowhere otherwise (the udpsink still paces). Called with the
  * lock. */
 static void
 gst_sip_sink_update_clients (GstSipSink * self)
@@ -287,18 +374,31 @@ gst_sip_sink_update_clients (GstSipSink * self)
   if (!call || sip_call_get_state (call) == SIP_CALL_STATE_ENDED) {
     GST_DEBUG_OBJECT (self, "no call: not sending");
     gst_sip_udpsink_set_destination (self->udpsink, NULL, NULL);
+    self->sending = FALSE;
     return;
   }
   if (sip_call_get_on_hold (call)) {
     GST_INFO_OBJECT (self, "call on hold: not sending");
     gst_sip_udpsink_set_destination (self->udpsink, NULL, NULL);
+    self->sending = FALSE;
     return;
   }
-  addr = sip_call_get_remote_rtp_socket_address (call);
+  addr = gst_sip_call_media_get_rtp_destination (self->media, call);
   GST_INFO_OBJECT (self, "sending RTP to %" GST_PTR_FORMAT, addr);
   gst_sip_udpsink_set_destination (self->udpsink,
       sip_call_get_rtp_socket (call), addr);
+  self->sending = addr != NULL;
   g_clear_object (&addr);
+}
+
+/* sipsrc latched onto the caller's RTP source, or the latch was cleared */
+static void
+gst_sip_sink_media_changed (GstSipCallMedia * media, GstSipSink * self)
+{
+  g_mutex_lock (&self->lock);
+  if (self->media == media)
+    gst_sip_sink_update_clients (self);
+  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -329,6 +429,7 @@ gst_sip_sink_attach_call (GstSipSink * self, SipCall * call,
     gboolean from_property)
 {
   SipCall *old;
+  GstSipCallMedia *old_media = NULL;
 
   g_mutex_lock (&self->lock);
   if (!from_property && self->call_from_property) {
@@ -346,10 +447,19 @@ gst_sip_sink_attach_call (GstSipSink * self, SipCall * call,
     g_signal_handler_disconnect (old, self->media_changed_id);
     self->state_changed_id = self->media_changed_id = 0;
   }
+  if (self->media) {
+    g_signal_handler_disconnect (self->media, self->media_dest_id);
+    self->media_dest_id = 0;
+    old_media = self->media;
+    self->media = NULL;
+  }
   self->call = call ? g_object_ref (call) : NULL;
   self->call_from_property = from_property && call;
   if (call) {
     GST_INFO_OBJECT (self, "sending into call %s", sip_call_get_call_id (call));
+    self->media = gst_sip_call_media_get (call);
+    self->media_dest_id = g_signal_connect (self->media, "changed",
+        G_CALLBACK (gst_sip_sink_media_changed), self);
     self->state_changed_id = g_signal_connect (call, "state-changed",
         G_CALLBACK (gst_sip_sink_call_state_changed), self);
     self->media_changed_id = g_signal_connect (call, "media-changed",
@@ -360,6 +470,7 @@ gst_sip_sink_attach_call (GstSipSink * self, SipCall * call,
   g_mutex_unlock (&self->lock);
 
   g_clear_object (&old);
+  g_clear_object (&old_media);
   g_object_notify (G_OBJECT (self), "call");
 }
 
@@ -487,6 +598,313 @@ gst_sip_sink_unpair (GstSipSink * self)
 
 /* ------------------------------------------------------------------------ */
 /* streaming */
+
+/* Every RTP packet to the caller carries the call's SSRC (the one sipsrc's
+ * rtpbin reports with) and our sequence numbers and timestamps, is counted
+ * and mirrored into that rtpbin for its sender reports. Called with the
+ * lock. */
+static void
+gst_sip_sink_prepare_packet (GstSipSink * self, GstBuffer * buf)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  guint16 in_seq, out_seq;
+  guint32 in_ts, out_ts;
+  GstClockTime rt;
+
+  if (!gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp))
+    return;
+  in_seq = gst_rtp_buffer_get_seq (&rtp);
+  in_ts = gst_rtp_buffer_get_timestamp (&rtp);
+  if (!self->have_out) {
+    self->seq_offset = 0;
+    self->ts_offset = 0;
+  } else if (self->last_was_silence) {
+    /* after silence: go on from it, never back in time */
+    self->seq_offset = (guint16) (self->last_out_seq + 1 - in_seq);
+    if ((gint32) (in_ts + self->ts_offset - (self->last_out_ts + 160)) < 0)
+      self->ts_offset = self->last_out_ts + 160 - in_ts;
+  }
+  out_seq = (guint16) (in_seq + self->seq_offset);
+  out_ts = in_ts + self->ts_offset;
+  gst_rtp_buffer_set_ssrc (&rtp, gst_sip_call_media_get_ssrc (self->media));
+  gst_rtp_buffer_set_seq (&rtp, out_seq);
+  gst_rtp_buffer_set_timestamp (&rtp, out_ts);
+  gst_rtp_buffer_unmap (&rtp);
+
+  self->have_out = TRUE;
+  self->last_was_silence = FALSE;
+  self->last_out_seq = out_seq;
+  self->last_out_ts = out_ts;
+
+  rt = gst_segment_to_running_time (&self->out_segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  if (GST_CLOCK_TIME_IS_VALID (rt)) {
+    GstClockTime end = rt + (GST_BUFFER_DURATION_IS_VALID (buf) ?
+        GST_BUFFER_DURATION (buf) : PTIME);
+
+    self->ts_base = out_ts - (guint32) gst_util_uint64_scale_int (rt, 8000,
+        GST_SECOND);
+    self->ts_base_valid = TRUE;
+    if (!GST_CLOCK_TIME_IS_VALID (self->last_end_rt)
+        || end > self->last_end_rt)
+      self->last_end_rt = end;
+  }
+}
+
+static GstPadProbeReturn
+gst_sip_sink_rtp_out_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstSipSink *self = GST_SIP_SINK (user_data);
+  GstSipCallMedia *media;
+  GstBuffer **bufs = NULL;
+  guint n = 0;
+  gboolean sending;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_BOTH) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    g_mutex_lock (&self->lock);
+    switch (GST_EVENT_TYPE (event)) {
+      case GST_EVENT_SEGMENT:
+        gst_event_copy_segment (event, &self->out_segment);
+        break;
+      case GST_EVENT_EOS:
+        self->out_eos = TRUE;
+        break;
+      case GST_EVENT_FLUSH_START:
+        self->out_flushing = TRUE;
+        break;
+      case GST_EVENT_FLUSH_STOP:
+        /* what was queued is gone: silence may follow from now on */
+        self->out_flushing = FALSE;
+        self->out_eos = FALSE;
+        self->last_end_rt = GST_CLOCK_TIME_NONE;
+        gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+        break;
+      default:
+        break;
+    }
+    g_mutex_unlock (&self->lock);
+    return GST_PAD_PROBE_OK;
+  }
+
+  g_mutex_lock (&self->lock);
+  if (!self->media) {
+    g_mutex_unlock (&self->lock);
+    return GST_PAD_PROBE_OK;
+  }
+  media = g_object_ref (self->media);
+  sending = self->sending;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    buf = gst_buffer_make_writable (buf);
+    gst_sip_sink_prepare_packet (self, buf);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+    if (sending) {
+      bufs = g_new (GstBuffer *, 1);
+      bufs[n++] = gst_buffer_ref (buf);
+    }
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    guint len;
+
+    list = gst_buffer_list_make_writable (list);
+    len = gst_buffer_list_length (list);
+    if (sending)
+      bufs = g_new (GstBuffer *, MAX (len, 1));
+    for (guint i = 0; i < len; i++) {
+      GstBuffer *buf = gst_buffer_list_get_writable (list, i);
+
+      gst_sip_sink_prepare_packet (self, buf);
+      if (sending)
+        bufs[n++] = gst_buffer_ref (buf);
+    }
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (n)
+    gst_sip_call_media_add_sent (media, n);
+  for (guint i = 0; i < n; i++) {
+    gst_sip_call_media_mirror (media, bufs[i]);
+    gst_buffer_unref (bufs[i]);
+  }
+  g_free (bufs);
+  g_object_unref (media);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Builds the next silence packet for running time @rt. Called with the
+ * lock. */
+static GstBuffer *
+gst_sip_sink_make_silence (GstSipSink * self, GstClockTime rt)
+{
+  GstBuffer *buf = gst_rtp_buffer_new_allocate (160, 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  guint16 seq;
+  guint32 ts;
+
+  if (!self->have_out) {
+    seq = (guint16) g_random_int ();
+    ts = self->ts_base_valid ? self->ts_base +
+        (guint32) gst_util_uint64_scale_int (rt, 8000, GST_SECOND) :
+        g_random_int ();
+  } else {
+    seq = self->last_out_seq + 1;
+    if (self->last_was_silence || !self->ts_base_valid) {
+      ts = self->last_out_ts + 160;
+    } else {
+      ts = self->ts_base +
+          (guint32) gst_util_uint64_scale_int (rt, 8000, GST_SECOND);
+      if ((gint32) (ts - (self->last_out_ts + 160)) < 0)
+        ts = self->last_out_ts + 160;
+    }
+  }
+
+  gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
+  gst_rtp_buffer_set_payload_type (&rtp, 0);
+  gst_rtp_buffer_set_ssrc (&rtp, gst_sip_call_media_get_ssrc (self->media));
+  gst_rtp_buffer_set_seq (&rtp, seq);
+  gst_rtp_buffer_set_timestamp (&rtp, ts);
+  gst_rtp_buffer_set_marker (&rtp, !self->have_out);
+  memset (gst_rtp_buffer_get_payload (&rtp), ULAW_SILENCE, 160);
+  gst_rtp_buffer_unmap (&rtp);
+
+  self->have_out = TRUE;
+  self->last_was_silence = TRUE;
+  self->last_out_seq = seq;
+  self->last_out_ts = ts;
+  return buf;
+}
+
+/* pipeline clock thread, every 20 ms while PLAYING */
+static gboolean
+gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
+    gpointer user_data)
+{
+  GstSipSink *self = g_weak_ref_get (user_data);
+  GstBuffer *bufs[3];
+  guint n = 0;
+  GSocket *socket = NULL;
+  GSocketAddress *dest = NULL, *to;
+  GstSipCallMedia *media = NULL;
+  GstClockTime now, base_time;
+  SipCall *call;
+
+  if (!self)
+    return TRUE;
+
+  base_time = gst_element_get_base_time (GST_ELEMENT (self));
+  now = gst_clock_get_time (clock);
+  now = now > base_time ? now - base_time : 0;
+
+  g_mutex_lock (&self->lock);
+  call = self->call;
+  if (self->ticker != id || !self->send_silence || !call || !self->media
+      || self->out_eos || self->out_flushing || self->flushing
+      || self->shutdown || sip_call_get_state (call) != SIP_CALL_STATE_ACTIVE
+      || sip_call_get_on_hold (call)) {
+    /* silence starts after a gap from when it may be sent */
+    self->last_end_rt = GST_CLOCK_TIME_NONE;
+    g_mutex_unlock (&self->lock);
+    gst_object_unref (self);
+    return TRUE;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (self->last_end_rt)) {
+    self->last_end_rt = now;
+  } else if (now >= self->last_end_rt + SILENCE_GAP) {
+    if (now > self->last_end_rt + G_N_ELEMENTS (bufs) * PTIME + SILENCE_GAP)
+      self->last_end_rt = now - SILENCE_GAP;    /* the clock jumped */
+    while (n < G_N_ELEMENTS (bufs) && now >= self->last_end_rt + SILENCE_GAP) {
+      bufs[n++] = gst_sip_sink_make_silence (self, self->last_end_rt);
+      self->last_end_rt += PTIME;
+    }
+    dest = gst_sip_call_media_get_rtp_destination (self->media, call);
+    socket = sip_call_get_rtp_socket (call);
+    socket = socket ? g_object_ref (socket) : NULL;
+    media = g_object_ref (self->media);
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (n && dest && socket) {
+    to = gst_sip_address_for_socket (socket, dest);
+    for (guint i = 0; i < n; i++) {
+      GstMapInfo map;
+      GError *err = NULL;
+
+      gst_buffer_map (bufs[i], &map, GST_MAP_READ);
+      if (g_socket_send_to (socket, to, (const gchar *) map.data, map.size,
+              NULL, &err) < 0) {
+        GST_DEBUG_OBJECT (self, "sending silence failed: %s", err->message);
+        g_clear_error (&err);
+      }
+      gst_buffer_unmap (bufs[i], &map);
+    }
+    g_object_unref (to);
+    GST_LOG_OBJECT (self, "sent %u packets of silence", n);
+    gst_sip_call_media_add_sent (media, n);
+    for (guint i = 0; i < n; i++)
+      gst_sip_call_media_mirror (media, bufs[i]);
+  }
+  for (guint i = 0; i < n; i++)
+    gst_buffer_unref (bufs[i]);
+  g_clear_object (&dest);
+  g_clear_object (&socket);
+  g_clear_object (&media);
+  gst_object_unref (self);
+  return TRUE;
+}
+
+static void
+gst_sip_sink_weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static void
+gst_sip_sink_start_ticker (GstSipSink * self)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GWeakRef *ref;
+  GstClockID id;
+
+  if (!clock)
+    return;
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  id = gst_clock_new_periodic_id (clock, gst_clock_get_time (clock) + PTIME,
+      PTIME);
+  g_mutex_lock (&self->lock);
+  if (self->ticker) {
+    gst_clock_id_unschedule (self->ticker);
+    gst_clock_id_unref (self->ticker);
+  }
+  self->ticker = gst_clock_id_ref (id);
+  self->last_end_rt = GST_CLOCK_TIME_NONE;
+  g_mutex_unlock (&self->lock);
+  gst_clock_id_wait_async (id, gst_sip_sink_ticker_cb, ref,
+      gst_sip_sink_weak_ref_free);
+  gst_clock_id_unref (id);
+  gst_object_unref (clock);
+}
+
+static void
+gst_sip_sink_stop_ticker (GstSipSink * self)
+{
+  GstClockID id;
+
+  g_mutex_lock (&self->lock);
+  id = self->ticker;
+  self->ticker = NULL;
+  g_mutex_unlock (&self->lock);
+  if (id) {
+    gst_clock_id_unschedule (id);
+    gst_clock_id_unref (id);
+  }
+}
 
 static SendMode
 gst_sip_sink_mode (GstSipSink * self, gboolean eos)
@@ -732,6 +1150,9 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
       self->eos_posted = FALSE;
       g_mutex_unlock (&self->lock);
       break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      gst_sip_sink_stop_ticker (self);
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       g_mutex_lock (&self->lock);
       self->shutdown = TRUE;
@@ -747,6 +1168,9 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
     return ret;
 
   switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      gst_sip_sink_start_ticker (self);
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:{
       GstPad *pad;
 
@@ -763,6 +1187,13 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
       self->waited = FALSE;
       self->offset_done = FALSE;
       gst_segment_init (&self->segment, GST_FORMAT_TIME);
+      gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+      self->have_out = FALSE;
+      self->last_was_silence = FALSE;
+      self->ts_base_valid = FALSE;
+      self->last_end_rt = GST_CLOCK_TIME_NONE;
+      self->out_eos = FALSE;
+      self->out_flushing = FALSE;
       g_mutex_unlock (&self->lock);
       break;
     }
@@ -794,6 +1225,11 @@ gst_sip_sink_set_property (GObject * object, guint prop_id,
     case PROP_CALL:
       gst_sip_sink_attach_call (self, g_value_get_object (value), TRUE);
       break;
+    case PROP_SEND_SILENCE:
+      g_mutex_lock (&self->lock);
+      self->send_silence = g_value_get_boolean (value);
+      g_mutex_unlock (&self->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -806,6 +1242,18 @@ gst_sip_sink_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstSipSink *self = GST_SIP_SINK (object);
 
+  if (prop_id == PROP_STATS) {
+    GstSipCallMedia *media;
+
+    g_mutex_lock (&self->lock);
+    media = self->media ? g_object_ref (self->media) : NULL;
+    g_mutex_unlock (&self->lock);
+    g_value_take_boxed (value,
+        media ? gst_sip_call_media_get_stats (media) : NULL);
+    g_clear_object (&media);
+    return;
+  }
+
   g_mutex_lock (&self->lock);
   switch (prop_id) {
     case PROP_SRC:
@@ -813,6 +1261,9 @@ gst_sip_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_CALL:
       g_value_set_object (value, self->call);
+      break;
+    case PROP_SEND_SILENCE:
+      g_value_set_boolean (value, self->send_silence);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

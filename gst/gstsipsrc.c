@@ -40,7 +40,28 @@
  * Applications that run their own #SipAgent hand a call over with the
  * #GstSipSrc:call property instead (one pipeline per call); sipsrc then
  * creates no agent, answers the call once its media is ready (unless
- * #GstSipSrc:auto-answer is %FALSE) and never hangs it up by itself.
+ * #GstSipSrc:auto-answer is %FALSE) and hangs it up only for the media
+ * timeout or the maximum duration (see below).
+ *
+ * ## Media safety and limits
+ *
+ * RTP and RTCP are accepted only from the caller: the address and port of
+ * its SDP, or, for a caller behind NAT, the source that sipsrc latched onto
+ * at the start of the call (#GstSipSrc:rtp-latching, default "any"). Packets
+ * from anyone else are dropped before rtpbin, and sipsink sends only to the
+ * caller's SDP address or latched source, so a stranger spraying RTP at the
+ * call's port hears nothing and cannot take the stream over. RTP packets of
+ * payload types that were not negotiated (only PCMU and the offered
+ * telephone-event are) are dropped too.
+ *
+ * A call without RTP from the caller for #GstSipSrc:media-timeout seconds
+ * (default 30; not while on hold) is hung up with BYE, as is a call older
+ * than #GstSipSrc:max-duration seconds (default: no limit); the
+ * `sip-call-ended` message then says `media-timeout` or `max-duration`.
+ *
+ * RTCP goes through rtpbin; #GstSipSrc:stats gives the call's statistics
+ * (packets received and lost, jitter, round-trip time, packets sent,
+ * packets rejected), which are also in the `sip-call-ended` message.
  *
  * sipsrc posts element messages on the bus, each with the string fields
  * `call-id`, `from`, `to` and `remote-address` ("ip:port" of the caller's
@@ -50,7 +71,10 @@
  * * `sip-call-ringing`: 180 Ringing was sent
  * * `sip-call-answered`: 200 OK was sent
  * * `sip-call-ended`: the call is over; field `reason` (string: remote-bye,
- *   local-bye, cancelled, ack-timeout, shutdown, ...)
+ *   local-bye, cancelled, ack-timeout, shutdown, media-timeout,
+ *   max-duration, ...) and the fields of #GstSipSrc:stats
+ *   (`packets-received`, `packets-lost`, `jitter`, `round-trip`,
+ *   `packets-sent`, `packets-rejected`)
  * * `sip-dtmf`: an RFC 4733 telephone-event digit ended; fields `digit`
  *   (string "0"-"9", "*", "#", "A"-"D"), `number` (int, 0-15) and
  *   `duration` (uint, milliseconds)
@@ -82,9 +106,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <gst/net/gstnetaddressmeta.h>
 #include <gst/rtp/rtp.h>
 #include <sip.h>
 
+#include "gstsipcallmedia.h"
 #include "gstsipelements.h"
 #include "gstsipsrc.h"
 
@@ -98,6 +124,18 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
 #define DEFAULT_LATENCY 60
 #define DEFAULT_ALLOWED_SOURCES NULL
 #define DEFAULT_AUTO_ANSWER TRUE
+#define DEFAULT_RTP_LATCHING GST_SIP_RTP_LATCHING_ANY
+#define DEFAULT_MEDIA_TIMEOUT 30
+#define DEFAULT_MAX_DURATION 0
+
+/* RTP latching: a source other than the SDP address is latched after this
+ * many packets in sequence (same SSRC, consecutive sequence numbers) ... */
+#define LATCH_PACKETS 3
+/* ... within this time after the answer (or a re-INVITE moving the media) */
+#define LATCH_WINDOW (10 * G_TIME_SPAN_SECOND)
+
+/* how often the media timeout and the maximum duration are checked */
+#define TIMER_INTERVAL (100 * GST_MSECOND)
 
 /* how long to wait for the jitter buffer to drain at the end of a call before
  * pushing EOS directly */
@@ -122,7 +160,51 @@ enum
   PROP_FROM,
   PROP_TO,
   PROP_REMOTE_ADDRESS,
+  PROP_RTP_LATCHING,
+  PROP_MEDIA_TIMEOUT,
+  PROP_MAX_DURATION,
+  PROP_STATS,
 };
+
+/**
+ * GstSipRtpLatching:
+ * @GST_SIP_RTP_LATCHING_OFF: RTP and RTCP are accepted only from the
+ *   address and port of the caller's SDP
+ * @GST_SIP_RTP_LATCHING_SAME_IP: also from another port of the SDP's IP
+ *   address (a NAT that keeps the address but changes the port)
+ * @GST_SIP_RTP_LATCHING_ANY: also from any other address (a caller behind
+ *   NAT whose SDP carries a private address)
+ *
+ * Which RTP sources sipsrc may latch onto besides the negotiated one.
+ */
+typedef enum
+{
+  GST_SIP_RTP_LATCHING_OFF,
+  GST_SIP_RTP_LATCHING_SAME_IP,
+  GST_SIP_RTP_LATCHING_ANY,
+} GstSipRtpLatching;
+
+#define GST_TYPE_SIP_RTP_LATCHING (gst_sip_rtp_latching_get_type ())
+static GType
+gst_sip_rtp_latching_get_type (void)
+{
+  static gsize id = 0;
+  static const GEnumValue values[] = {
+    {GST_SIP_RTP_LATCHING_OFF,
+        "Only the address and port of the caller's SDP", "off"},
+    {GST_SIP_RTP_LATCHING_SAME_IP,
+        "The SDP address, or another port of the SDP's IP address", "same-ip"},
+    {GST_SIP_RTP_LATCHING_ANY,
+        "The SDP address, or the first other source that sends", "any"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&id)) {
+    GType tmp = g_enum_register_static ("GstSipRtpLatching", values);
+    g_once_init_leave (&id, tmp);
+  }
+  return (GType) id;
+}
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
@@ -149,6 +231,9 @@ struct _GstSipSrc
   guint latency;
   gchar *allowed_sources;
   gboolean auto_answer;
+  gint rtp_latching;            /* GstSipRtpLatching, atomic */
+  guint media_timeout;          /* seconds, 0: off */
+  guint max_duration;           /* seconds, 0: unlimited */
 
   /* the ghost src pad (never changes) */
   GstPad *srcpad;
@@ -171,6 +256,28 @@ struct _GstSipSrc
   gboolean answered_posted;
   gboolean ended_posted;
   gboolean answer_pending;      /* auto-answer once PAUSED */
+  GstClockID timer_id;          /* media timeout and maximum duration */
+  gint64 answered_time;         /* monotonic time of the 200 OK, 0 before */
+  gboolean active_seen;
+  const gchar *end_reason;      /* our own reason to hang up, or NULL */
+  GstStructure *ended_stats;    /* statistics when the call ended */
+
+  /* RTP source safety; protected by media_lock (taken by the streaming
+   * threads of the udpsrcs), addresses normalized (IPv4, not mapped) */
+  GMutex media_lock;
+  GstSipCallMedia *media;
+  GSocketAddress *sdp_rtp;      /* the caller's addresses from the SDP */
+  GSocketAddress *sdp_rtcp;
+  GSocketAddress *latched_rtp;  /* the source RTP is accepted from */
+  GSocketAddress *latched_rtcp;
+  gboolean latch_answered;
+  gint64 latch_deadline;        /* end of the latching window (monotonic) */
+  GSocketAddress *cand_addr;    /* a source on probation */
+  guint32 cand_ssrc;
+  guint16 cand_seq;
+  guint cand_count;
+  gboolean rejected_logged;
+  gint64 last_rtp;              /* monotonic time of the last RTP packet */
 
   /* end of stream */
   gboolean flushing;            /* below PAUSED: nothing may be pushed */
@@ -315,6 +422,89 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
           "The caller's RTP address of the current call, as \"ip:port\"",
           NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GstSipSrc:rtp-latching:
+   *
+   * Where RTP (and RTCP) of the call is accepted from. Packets from the
+   * address and port of the caller's SDP are always accepted and fix the
+   * stream onto that address at once. With "same-ip" or "any" (the
+   * default), a caller behind NAT that sends from another port or address
+   * is latched onto when it sends 3 packets in sequence (same SSRC,
+   * consecutive sequence numbers) within 10 seconds of the answer. Once
+   * latched, packets from any other source are dropped and sipsink sends
+   * only to the latched source (symmetric RTP); only the SDP address can
+   * still take over, within those 10 seconds. A re-INVITE that moves the
+   * caller's media re-arms the latch. RTCP is accepted from the latched
+   * RTP source's IP address.
+   *
+   * Dropped packets are counted in the `packets-rejected` statistic.
+   */
+  g_object_class_install_property (gobject_class, PROP_RTP_LATCHING,
+      g_param_spec_enum ("rtp-latching", "RTP latching",
+          "Which RTP sources to accept besides the caller's SDP address: "
+          "off (only the SDP address and port), same-ip (another port of "
+          "the SDP's IP address), any (the first source that sends 3 packets "
+          "in sequence within 10 s of the answer, for callers behind NAT)",
+          GST_TYPE_SIP_RTP_LATCHING, DEFAULT_RTP_LATCHING,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstSipSrc:media-timeout:
+   *
+   * Hang up (BYE) when no RTP came from the caller for this many seconds
+   * while the call is established and not on hold; `sip-call-ended` then
+   * has the reason "media-timeout" and the stream ends with EOS. Any RTP
+   * packet from the caller's (latched) source counts, comfort noise
+   * included. This applies to calls handed over with #GstSipSrc:call too.
+   * 0 disables it.
+   */
+  g_object_class_install_property (gobject_class, PROP_MEDIA_TIMEOUT,
+      g_param_spec_uint ("media-timeout", "Media timeout",
+          "Hang up when no RTP came from the caller for this many seconds "
+          "while the call is up and not on hold (0: never)",
+          0, G_MAXUINT / 1000, DEFAULT_MEDIA_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstSipSrc:max-duration:
+   *
+   * Hang up (BYE) this many seconds after the call was answered;
+   * `sip-call-ended` then has the reason "max-duration". 0 means no limit.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_DURATION,
+      g_param_spec_uint ("max-duration", "Maximum duration",
+          "Hang up this many seconds after the answer (0: no limit)",
+          0, G_MAXUINT / 1000, DEFAULT_MAX_DURATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstSipSrc:stats:
+   *
+   * Statistics of the current call (or of the call that ended), %NULL
+   * before a call. A `sip-call-stats` structure with the fields
+   *
+   * * `packets-received` (guint64): RTP packets received from the caller
+   * * `packets-lost` (gint64): RTP packets the caller sent that never came
+   * * `jitter` (guint): interarrival jitter of the caller's stream, in ms
+   * * `round-trip` (gint): round-trip time in ms from RTCP, -1 while unknown
+   *   (it needs a sipsink sending into the call, and RTCP receiver reports
+   *   from the caller)
+   * * `packets-sent` (guint64): RTP packets sipsink sent to the caller
+   * * `packets-rejected` (guint64): packets dropped because they came from
+   *   a source other than the caller's (see #GstSipSrc:rtp-latching)
+   *
+   * The same fields are in the `sip-call-ended` message.
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Statistics of the current call (sip-call-stats: packets-received, "
+          "packets-lost, jitter (ms), round-trip (ms, -1: unknown), "
+          "packets-sent, packets-rejected)", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "SIP call source", "Source/Audio/Network",
@@ -329,6 +519,7 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_sip_src_handle_message);
 
   GST_DEBUG_CATEGORY_INIT (gst_sip_src_debug, "sipsrc", 0, "SIP call source");
+  gst_type_mark_as_plugin_api (GST_TYPE_SIP_RTP_LATCHING, 0);
 }
 
 /* The src pad answers caps and latency queries itself while it has no
@@ -416,6 +607,10 @@ gst_sip_src_init (GstSipSrc * self)
   self->latency = DEFAULT_LATENCY;
   self->allowed_sources = g_strdup (DEFAULT_ALLOWED_SOURCES);
   self->auto_answer = DEFAULT_AUTO_ANSWER;
+  self->rtp_latching = DEFAULT_RTP_LATCHING;
+  self->media_timeout = DEFAULT_MEDIA_TIMEOUT;
+  self->max_duration = DEFAULT_MAX_DURATION;
+  g_mutex_init (&self->media_lock);
   self->telephone_event_pt = -1;
   self->flushing = TRUE;
 
@@ -445,6 +640,9 @@ gst_sip_src_finalize (GObject * object)
   g_free (self->rtp_port_range);
   g_free (self->public_address);
   g_free (self->allowed_sources);
+  if (self->ended_stats)
+    gst_structure_free (self->ended_stats);
+  g_mutex_clear (&self->media_lock);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
 
@@ -467,9 +665,19 @@ gst_sip_src_call_remote_address (SipCall * call)
   return str;
 }
 
+static gboolean
+gst_sip_src_copy_field (GQuark field, const GValue * value, gpointer user_data)
+{
+  gst_structure_id_set_value (user_data, field, value);
+  return TRUE;
+}
+
+/* posts an element message about @call with the fields of @extra (may be
+ * NULL) and those given as varargs */
 static void
-gst_sip_src_post_call_message (GstSipSrc * self, SipCall * call,
-    const gchar * name, const gchar * firstfield, ...)
+gst_sip_src_post_call_message_full (GstSipSrc * self, SipCall * call,
+    const gchar * name, const GstStructure * extra, const gchar * firstfield,
+    va_list args)
 {
   GstStructure *s;
   gchar *remote = gst_sip_src_call_remote_address (call);
@@ -480,16 +688,36 @@ gst_sip_src_post_call_message (GstSipSrc * self, SipCall * call,
       "to", G_TYPE_STRING, sip_call_get_to (call),
       "remote-address", G_TYPE_STRING, remote, NULL);
   g_free (remote);
-  if (firstfield) {
-    va_list args;
-
-    va_start (args, firstfield);
+  if (firstfield)
     gst_structure_set_valist (s, firstfield, args);
-    va_end (args);
-  }
+  if (extra)
+    gst_structure_foreach (extra, gst_sip_src_copy_field, s);
   GST_INFO_OBJECT (self, "posting %" GST_PTR_FORMAT, s);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+gst_sip_src_post_call_message (GstSipSrc * self, SipCall * call,
+    const gchar * name, const gchar * firstfield, ...)
+{
+  va_list args;
+
+  va_start (args, firstfield);
+  gst_sip_src_post_call_message_full (self, call, name, NULL, firstfield, args);
+  va_end (args);
+}
+
+static void
+gst_sip_src_post_ended_message (GstSipSrc * self, SipCall * call,
+    const GstStructure * stats, const gchar * firstfield, ...)
+{
+  va_list args;
+
+  va_start (args, firstfield);
+  gst_sip_src_post_call_message_full (self, call, "sip-call-ended", stats,
+      firstfield, args);
+  va_end (args);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -767,8 +995,213 @@ gst_sip_src_clear_children (GstSipSrc * self)
 /* ------------------------------------------------------------------------ */
 /* the call */
 
-/* drops RTP packets of payload types other than PCMU and telephone-event
- * before rtpbin (a NULL answer to request-pt-map is an error there) */
+/* Where RTCP goes: the source RTCP came from, else the latched RTP source's
+ * address with its port + 1, else the SDP's RTCP address. Called with the
+ * media lock. */
+static GSocketAddress *
+gst_sip_src_rtcp_destination (GstSipSrc * self)
+{
+  if (self->latched_rtcp)
+    return g_object_ref (self->latched_rtcp);
+  if (self->latched_rtp) {
+    GInetSocketAddress *isa = G_INET_SOCKET_ADDRESS (self->latched_rtp);
+    guint port = g_inet_socket_address_get_port (isa);
+
+    return g_inet_socket_address_new (g_inet_socket_address_get_address (isa),
+        port < 65535 ? port + 1 : port);
+  }
+  return self->sdp_rtcp ? g_object_ref (self->sdp_rtcp) : NULL;
+}
+
+static void
+gst_sip_src_update_rtcp_destination (GstSipSrc * self)
+{
+  GstElement *rtcp_sink;
+  GSocketAddress *addr;
+  GSocket *socket = NULL;
+
+  g_mutex_lock (&self->lock);
+  rtcp_sink = self->rtcp_sink ? gst_object_ref (self->rtcp_sink) : NULL;
+  if (self->call)
+    socket = sip_call_get_rtcp_socket (self->call);
+  g_mutex_unlock (&self->lock);
+  if (!rtcp_sink)
+    return;
+
+  g_mutex_lock (&self->media_lock);
+  addr = gst_sip_src_rtcp_destination (self);
+  g_mutex_unlock (&self->media_lock);
+
+  gst_sip_udpsink_set_destination (rtcp_sink, socket, addr);
+  g_clear_object (&addr);
+  gst_object_unref (rtcp_sink);
+}
+
+/* Takes the caller's media addresses from the SDP of @call. When they
+ * changed (or with @force), the latch is re-armed: nothing latched, and the
+ * latching window restarts if the call was answered. */
+static void
+gst_sip_src_arm_latch (GstSipSrc * self, SipCall * call, gboolean force)
+{
+  GSocketAddress *sdp, *rtp, *rtcp;
+  gboolean changed;
+
+  sdp = sip_call_get_remote_rtp_socket_address (call);
+  rtp = gst_sip_address_normalize (sdp);
+  g_clear_object (&sdp);
+  sdp = sip_call_get_remote_rtcp_socket_address (call);
+  rtcp = gst_sip_address_normalize (sdp);
+  g_clear_object (&sdp);
+
+  g_mutex_lock (&self->media_lock);
+  changed = force || !gst_sip_address_equal (rtp, self->sdp_rtp, TRUE);
+  if (changed) {
+    g_clear_object (&self->sdp_rtp);
+    g_clear_object (&self->sdp_rtcp);
+    g_clear_object (&self->latched_rtp);
+    g_clear_object (&self->latched_rtcp);
+    g_clear_object (&self->cand_addr);
+    self->cand_count = 0;
+    self->sdp_rtp = rtp ? g_object_ref (rtp) : NULL;
+    self->sdp_rtcp = rtcp ? g_object_ref (rtcp) : NULL;
+    if (self->latch_answered)
+      self->latch_deadline = g_get_monotonic_time () + LATCH_WINDOW;
+    if (self->media)
+      gst_sip_call_media_set_latched (self->media, rtp, NULL);
+  }
+  g_mutex_unlock (&self->media_lock);
+
+  if (changed) {
+    gchar *addr = rtp ? gst_sip_socket_address_to_string (rtp) : NULL;
+
+    GST_INFO_OBJECT (self, "caller's media at %s: latching (re-)armed",
+        GST_STR_NULL (addr));
+    g_free (addr);
+    gst_sip_src_update_rtcp_destination (self);
+  }
+  g_clear_object (&rtp);
+  g_clear_object (&rtcp);
+}
+
+/* the call was answered: the latching window starts */
+static void
+gst_sip_src_start_latch_window (GstSipSrc * self)
+{
+  g_mutex_lock (&self->media_lock);
+  if (!self->latch_answered) {
+    self->latch_answered = TRUE;
+    self->latch_deadline = g_get_monotonic_time () + LATCH_WINDOW;
+  }
+  g_mutex_unlock (&self->media_lock);
+}
+
+/* Decides whether an RTP packet from @from (SSRC @ssrc, sequence number
+ * @seq) comes from the caller; latches onto a new source. Streaming
+ * thread. */
+static gboolean
+gst_sip_src_accept_rtp (GstSipSrc * self, GSocketAddress * from,
+    guint32 ssrc, guint16 seq)
+{
+  GstSipRtpLatching mode = g_atomic_int_get (&self->rtp_latching);
+  gboolean accept = FALSE, latch = FALSE, window, log_reject = FALSE;
+  gint64 now = g_get_monotonic_time ();
+  SipCall *call;
+
+  if (!from)
+    return FALSE;
+
+  g_mutex_lock (&self->media_lock);
+  if (self->latched_rtp && gst_sip_address_equal (from, self->latched_rtp,
+          TRUE)) {
+    self->last_rtp = now;
+    g_mutex_unlock (&self->media_lock);
+    return TRUE;
+  }
+  g_mutex_unlock (&self->media_lock);
+
+  /* not from the latched source: a re-INVITE may have moved the caller's
+   * media just now (the library answers before it signals the change) */
+  g_mutex_lock (&self->lock);
+  call = self->call ? g_object_ref (self->call) : NULL;
+  g_mutex_unlock (&self->lock);
+  if (call) {
+    gst_sip_src_arm_latch (self, call, FALSE);
+    g_object_unref (call);
+  }
+
+  g_mutex_lock (&self->media_lock);
+  window = !self->latch_answered || now < self->latch_deadline;
+  if (self->latched_rtp) {
+    if (gst_sip_address_equal (from, self->latched_rtp, TRUE))
+      accept = TRUE;
+    else if (window && self->sdp_rtp
+        && gst_sip_address_equal (from, self->sdp_rtp, TRUE))
+      /* the negotiated address takes over from a NAT latch in the window */
+      latch = TRUE;
+  } else if (self->sdp_rtp && gst_sip_address_equal (from, self->sdp_rtp, TRUE)) {
+    latch = TRUE;
+  } else if (window && (mode == GST_SIP_RTP_LATCHING_ANY
+          || (mode == GST_SIP_RTP_LATCHING_SAME_IP && self->sdp_rtp
+              && gst_sip_address_equal (from, self->sdp_rtp, FALSE)))) {
+    if (self->cand_addr && gst_sip_address_equal (from, self->cand_addr, TRUE)
+        && ssrc == self->cand_ssrc && seq == (guint16) (self->cand_seq + 1)) {
+      self->cand_count++;
+    } else {
+      g_clear_object (&self->cand_addr);
+      self->cand_addr = g_object_ref (from);
+      self->cand_ssrc = ssrc;
+      self->cand_count = 1;
+    }
+    self->cand_seq = seq;
+    if (self->cand_count >= LATCH_PACKETS)
+      latch = TRUE;
+  }
+
+  if (latch) {
+    g_clear_object (&self->latched_rtp);
+    g_clear_object (&self->latched_rtcp);
+    g_clear_object (&self->cand_addr);
+    self->cand_count = 0;
+    self->latched_rtp = gst_sip_address_normalize (from);
+    /* under the media lock: a re-arm cannot overtake it */
+    if (self->media)
+      gst_sip_call_media_set_latched (self->media, self->sdp_rtp,
+          self->latched_rtp);
+    accept = TRUE;
+  }
+  if (accept) {
+    self->last_rtp = now;
+  } else {
+    if (self->media)
+      gst_sip_call_media_add_rejected (self->media, 1);
+    log_reject = !self->rejected_logged;
+    self->rejected_logged = TRUE;
+  }
+  g_mutex_unlock (&self->media_lock);
+
+  if (log_reject || latch || (!accept
+          && gst_debug_category_get_threshold (GST_CAT_DEFAULT) >=
+          GST_LEVEL_LOG)) {
+    gchar *addr = gst_sip_socket_address_to_string (from);
+
+    if (latch)
+      GST_INFO_OBJECT (self, "RTP latched onto %s (SSRC %08x)", addr, ssrc);
+    else if (log_reject)
+      GST_WARNING_OBJECT (self, "dropping RTP from %s, which is not the "
+          "caller (further drops are logged at LOG level)", addr);
+    else if (!accept)
+      GST_LOG_OBJECT (self, "dropping RTP from %s", addr);
+    g_free (addr);
+  }
+  if (latch)
+    gst_sip_src_update_rtcp_destination (self);
+  return accept;
+}
+
+/* Drops datagrams that are not RTP or not from the caller (see
+ * rtp-latching), and RTP packets of payload types other than PCMU and the
+ * negotiated telephone-event before rtpbin (a NULL answer to
+ * request-pt-map is an error there). */
 static GstPadProbeReturn
 gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data)
@@ -776,46 +1209,92 @@ gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
   GstSipSrc *self = GST_SIP_SRC (user_data);
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   gint te_pt = g_atomic_int_get (&self->telephone_event_pt);
-  guint8 header[2];
+  GstNetAddressMeta *meta;
+  guint8 header[12];
   guint pt;
 
   if (gst_buffer_get_size (buf) < 12
-      || gst_buffer_extract (buf, 0, header, 2) != 2
+      || gst_buffer_extract (buf, 0, header, 12) != 12
       || (header[0] & 0xc0) != 0x80) {
     GST_LOG_OBJECT (self, "dropping a datagram that is not RTP");
     return GST_PAD_PROBE_DROP;
   }
   pt = header[1] & 0x7f;
+  if (pt >= 72 && pt <= 79) {
+    /* RTCP multiplexed onto the RTP port was not negotiated */
+    GST_LOG_OBJECT (self, "dropping RTCP on the RTP port");
+    return GST_PAD_PROBE_DROP;
+  }
+
+  meta = gst_buffer_get_net_address_meta (buf);
+  if (!gst_sip_src_accept_rtp (self, meta ? meta->addr : NULL,
+          GST_READ_UINT32_BE (header + 8), GST_READ_UINT16_BE (header + 2)))
+    return GST_PAD_PROBE_DROP;
+
   if (pt == 0 || (te_pt >= 0 && pt == (guint) te_pt))
     return GST_PAD_PROBE_OK;
   GST_LOG_OBJECT (self, "dropping RTP with payload type %u", pt);
   return GST_PAD_PROBE_DROP;
 }
 
-static void
-gst_sip_src_update_remote (GstSipSrc * self, SipCall * call)
+/* RTCP only from the caller: the latched RTP source's IP address (the first
+ * port RTCP comes from is latched), or the SDP's RTCP address before RTP
+ * was latched */
+static GstPadProbeReturn
+gst_sip_src_rtcp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
 {
-  GSocketAddress *addr;
-  GstElement *rtcp_sink;
+  GstSipSrc *self = GST_SIP_SRC (user_data);
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstNetAddressMeta *meta = gst_buffer_get_net_address_meta (buf);
+  GSocketAddress *from = meta ? meta->addr : NULL;
+  gboolean accept = FALSE, latch = FALSE;
+  guint8 header[2];
 
-  g_mutex_lock (&self->lock);
-  rtcp_sink = self->rtcp_sink ? gst_object_ref (self->rtcp_sink) : NULL;
-  g_mutex_unlock (&self->lock);
-  if (!rtcp_sink)
-    return;
+  if (gst_buffer_get_size (buf) < 8
+      || gst_buffer_extract (buf, 0, header, 2) != 2
+      || (header[0] & 0xc0) != 0x80 || header[1] < 200 || header[1] > 207) {
+    GST_LOG_OBJECT (self, "dropping a datagram that is not RTCP");
+    return GST_PAD_PROBE_DROP;
+  }
+  if (!from)
+    return GST_PAD_PROBE_DROP;
 
-  addr = sip_call_get_remote_rtcp_socket_address (call);
-  gst_sip_udpsink_set_destination (rtcp_sink, sip_call_get_rtcp_socket (call),
-      addr);
-  g_clear_object (&addr);
-  gst_object_unref (rtcp_sink);
+  g_mutex_lock (&self->media_lock);
+  if (self->latched_rtcp) {
+    accept = gst_sip_address_equal (from, self->latched_rtcp, TRUE);
+  } else if (self->latched_rtp) {
+    accept = latch = gst_sip_address_equal (from, self->latched_rtp, FALSE);
+    if (latch)
+      self->latched_rtcp = gst_sip_address_normalize (from);
+  } else if (self->sdp_rtcp) {
+    accept = gst_sip_address_equal (from, self->sdp_rtcp, TRUE);
+  }
+  if (!accept && self->media)
+    gst_sip_call_media_add_rejected (self->media, 1);
+  g_mutex_unlock (&self->media_lock);
+
+  if (latch) {
+    gchar *addr = gst_sip_socket_address_to_string (from);
+
+    GST_INFO_OBJECT (self, "RTCP latched onto %s", addr);
+    g_free (addr);
+    gst_sip_src_update_rtcp_destination (self);
+  }
+  if (!accept) {
+    GST_LOG_OBJECT (self, "dropping RTCP from %" GST_PTR_FORMAT, from);
+    return GST_PAD_PROBE_DROP;
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 static void
 gst_sip_src_call_state_changed (SipCall * call, SipCallState state,
     GstSipSrc * self)
 {
-  gboolean post_answered = FALSE, post_ended = FALSE;
+  gboolean post_answered = FALSE, post_ended = FALSE, now_active = FALSE;
+  const gchar *own_reason = NULL;
+  GstSipCallMedia *media = NULL;
 
   g_mutex_lock (&self->lock);
   if (self->call != call) {
@@ -825,24 +1304,60 @@ gst_sip_src_call_state_changed (SipCall * call, SipCallState state,
   if ((state == SIP_CALL_STATE_ANSWERED || state == SIP_CALL_STATE_ACTIVE)
       && !self->answered_posted) {
     self->answered_posted = TRUE;
+    self->answered_time = g_get_monotonic_time ();
     post_answered = TRUE;
   } else if (state == SIP_CALL_STATE_ENDED && !self->ended_posted) {
     self->ended_posted = TRUE;
     post_ended = TRUE;
+    own_reason = self->end_reason;
+  }
+  if (state == SIP_CALL_STATE_ACTIVE && !self->active_seen) {
+    self->active_seen = TRUE;
+    now_active = TRUE;
   }
   g_mutex_unlock (&self->lock);
 
   GST_DEBUG_OBJECT (self, "call state %d", state);
+  if (post_answered)
+    gst_sip_src_start_latch_window (self);
+  if (now_active) {
+    /* the media timeout counts from here */
+    g_mutex_lock (&self->media_lock);
+    self->last_rtp = g_get_monotonic_time ();
+    g_mutex_unlock (&self->media_lock);
+  }
   if (state == SIP_CALL_STATE_RINGING)
     gst_sip_src_post_call_message (self, call, "sip-call-ringing", NULL);
   if (post_answered)
     gst_sip_src_post_call_message (self, call, "sip-call-answered", NULL);
   if (post_ended) {
     const gchar *reason = sip_call_get_end_reason (call);
+    GstStructure *stats = NULL;
+
+    /* our own hang-up (media timeout, maximum duration) is a local BYE for
+     * the library; keep the element's reason, unless something else (the
+     * caller's BYE) ended the call first */
+    if (own_reason && (!reason || g_str_equal (reason, "local-bye")))
+      reason = own_reason;
+
+    g_mutex_lock (&self->media_lock);
+    media = self->media ? g_object_ref (self->media) : NULL;
+    g_mutex_unlock (&self->media_lock);
+    if (media) {
+      stats = gst_sip_call_media_get_stats (media);
+      g_object_unref (media);
+      g_mutex_lock (&self->lock);
+      if (self->ended_stats)
+        gst_structure_free (self->ended_stats);
+      self->ended_stats = gst_structure_copy (stats);
+      g_mutex_unlock (&self->lock);
+    }
 
     GST_INFO_OBJECT (self, "call ended: %s", GST_STR_NULL (reason));
-    gst_sip_src_post_call_message (self, call, "sip-call-ended",
+    gst_sip_src_post_ended_message (self, call, stats,
         "reason", G_TYPE_STRING, reason ? reason : "unknown", NULL);
+    if (stats)
+      gst_structure_free (stats);
     gst_sip_src_schedule_eos (self);
   }
 }
@@ -859,7 +1374,8 @@ gst_sip_src_call_media_changed (SipCall * call, GstSipSrc * self)
 
   g_atomic_int_set (&self->telephone_event_pt,
       sip_call_get_telephone_event_pt (call));
-  gst_sip_src_update_remote (self, call);
+  /* a new address re-arms the latch; hold and resume do not */
+  gst_sip_src_arm_latch (self, call, FALSE);
   g_object_notify (G_OBJECT (self), "remote-address");
 }
 
@@ -891,13 +1407,172 @@ gst_sip_src_start_child (GstSipSrc * self, GstElement * child)
   gst_element_sync_state_with_parent (child);
 }
 
+/* ------------------------------------------------------------------------ */
+/* media timeout and maximum duration */
+
+/* system clock thread */
+static gboolean
+gst_sip_src_timer_cb (GstClock * clock, GstClockTime time, GstClockID id,
+    gpointer user_data)
+{
+  GstSipSrc *self = g_weak_ref_get (user_data);
+  SipCall *call;
+  SipCallState state;
+  const gchar *reason = NULL;
+  guint media_timeout, max_duration;
+  gint64 now = g_get_monotonic_time (), answered_time;
+
+  if (!self)
+    return TRUE;
+
+  g_mutex_lock (&self->lock);
+  if (self->timer_id != id || !self->call || self->end_reason) {
+    g_mutex_unlock (&self->lock);
+    gst_object_unref (self);
+    return TRUE;
+  }
+  call = g_object_ref (self->call);
+  media_timeout = self->media_timeout;
+  max_duration = self->max_duration;
+  answered_time = self->answered_time;
+  g_mutex_unlock (&self->lock);
+
+  state = sip_call_get_state (call);
+  if (state == SIP_CALL_STATE_ACTIVE) {
+    g_mutex_lock (&self->media_lock);
+    if (sip_call_get_on_hold (call)) {
+      /* no timeout while on hold; after resuming it counts from then */
+      self->last_rtp = now;
+    } else if (media_timeout > 0
+        && now - self->last_rtp >= (gint64) media_timeout * G_USEC_PER_SEC) {
+      reason = "media-timeout";
+    }
+    g_mutex_unlock (&self->media_lock);
+  }
+  if (!reason && max_duration > 0 && answered_time > 0
+      && (state == SIP_CALL_STATE_ANSWERED || state == SIP_CALL_STATE_ACTIVE)
+      && now - answered_time >= (gint64) max_duration * G_USEC_PER_SEC)
+    reason = "max-duration";
+
+  if (reason) {
+    g_mutex_lock (&self->lock);
+    if (self->call == call && !self->end_reason)
+      self->end_reason = reason;
+    else
+      reason = NULL;
+    g_mutex_unlock (&self->lock);
+  }
+  if (reason) {
+    GST_INFO_OBJECT (self, "hanging up call %s: %s",
+        sip_call_get_call_id (call), reason);
+    sip_call_hangup (call);
+  }
+  g_object_unref (call);
+  gst_object_unref (self);
+  return TRUE;
+}
+
+static void
+gst_sip_src_weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static void
+gst_sip_src_start_timer (GstSipSrc * self)
+{
+  GstClock *clock = gst_system_clock_obtain ();
+  GstClockID id;
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (ref, self);
+  id = gst_clock_new_periodic_id (clock,
+      gst_clock_get_time (clock) + TIMER_INTERVAL, TIMER_INTERVAL);
+  g_mutex_lock (&self->lock);
+  self->timer_id = gst_clock_id_ref (id);
+  g_mutex_unlock (&self->lock);
+  gst_clock_id_wait_async (id, gst_sip_src_timer_cb, ref,
+      gst_sip_src_weak_ref_free);
+  gst_clock_id_unref (id);
+  gst_object_unref (clock);
+}
+
+static void
+gst_sip_src_stop_timer (GstSipSrc * self)
+{
+  GstClockID id;
+
+  g_mutex_lock (&self->lock);
+  id = self->timer_id;
+  self->timer_id = NULL;
+  g_mutex_unlock (&self->lock);
+  if (id) {
+    gst_clock_id_unschedule (id);
+    gst_clock_id_unref (id);
+  }
+}
+
+/* A copy of what sipsink sends goes into the rtpbin session too (and no
+ * further), so that rtpbin sends sender reports for it and computes the
+ * round-trip time from the caller's receiver reports. Optional: without
+ * appsrc the round-trip time is unknown. */
+static GstElement *
+gst_sip_src_make_mirror (GstSipSrc * self, GstSipCallMedia * media)
+{
+  GstElement *appsrc, *sink;
+  GstCaps *caps;
+  GstPad *pad;
+
+  appsrc = gst_element_factory_make ("appsrc", "rtp_mirror");
+  sink = gst_element_factory_make ("fakesink", "rtp_mirror_sink");
+  if (!appsrc || !sink) {
+    GST_WARNING_OBJECT (self, "no appsrc: no RTCP sender reports");
+    g_clear_object (&appsrc);
+    g_clear_object (&sink);
+    return NULL;
+  }
+  caps = gst_caps_new_simple ("application/x-rtp",
+      "media", G_TYPE_STRING, "audio",
+      "clock-rate", G_TYPE_INT, 8000,
+      "encoding-name", G_TYPE_STRING, "PCMU",
+      "payload", G_TYPE_INT, 0,
+      "ssrc", G_TYPE_UINT, gst_sip_call_media_get_ssrc (media), NULL);
+  g_object_set (appsrc, "caps", caps, "format", GST_FORMAT_TIME,
+      "is-live", TRUE, "do-timestamp", FALSE, "block", FALSE,
+      "max-bytes", (guint64) 16384, NULL);
+  gst_caps_unref (caps);
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (appsrc), "leaky-type"))
+    gst_util_set_object_arg (G_OBJECT (appsrc), "leaky-type", "downstream");
+  g_object_set (sink, "sync", FALSE, "async", FALSE,
+      "enable-last-sample", FALSE, NULL);
+
+  gst_bin_add_many (GST_BIN (self), appsrc, sink, NULL);
+  if (!gst_element_link_pads (appsrc, "src", self->rtpbin, "send_rtp_sink_0")
+      || !gst_element_link_pads (self->rtpbin, "send_rtp_src_0", sink, "sink")) {
+    GST_WARNING_OBJECT (self, "could not link the RTP mirror");
+    gst_bin_remove_many (GST_BIN (self), appsrc, sink, NULL);
+    return NULL;
+  }
+  gst_sip_src_start_child (self, sink);
+  gst_sip_src_start_child (self, appsrc);
+  /* the pipeline's latency does not reach sinks inside sipsrc (not a sink
+   * itself); rtpbin needs one to know the running time of what is sent */
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_push_event (pad, gst_event_new_latency (0));
+  gst_object_unref (pad);
+  return appsrc;
+}
+
 /* Takes @call (a new ref), receives its RTP on the call's own sockets and
  * answers it when auto-answer is set. Any thread. */
 static gboolean
 gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
 {
   GSocket *rtp_socket, *rtcp_socket;
-  GstElement *rtp_src, *rtcp_src = NULL, *rtcp_sink = NULL;
+  GstElement *rtp_src, *rtcp_src = NULL, *rtcp_sink = NULL, *mirror;
+  GstSipCallMedia *media;
+  GObject *rtp_session = NULL;
   GstCaps *caps;
   GstPad *pad;
   gboolean auto_answer;
@@ -925,6 +1600,12 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
   self->eos_done = FALSE;
   self->eos_scheduled = FALSE;
   self->eos_pending = FALSE;
+  self->answered_time = 0;
+  self->active_seen = FALSE;
+  self->end_reason = NULL;
+  if (self->ended_stats)
+    gst_structure_free (self->ended_stats);
+  self->ended_stats = NULL;
   auto_answer = self->auto_answer;
   g_atomic_int_set (&self->telephone_event_pt,
       sip_call_get_telephone_event_pt (call));
@@ -938,9 +1619,22 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
       sip_call_get_call_id (call), sip_call_get_from (call),
       sip_call_get_local_rtp_port (call));
 
+  media = gst_sip_call_media_get (call);
+  g_mutex_lock (&self->media_lock);
+  g_clear_object (&self->media);
+  self->media = g_object_ref (media);
+  self->latch_answered = FALSE;
+  self->latch_deadline = 0;
+  self->rejected_logged = FALSE;
+  self->last_rtp = g_get_monotonic_time ();
+  g_mutex_unlock (&self->media_lock);
+  gst_sip_src_arm_latch (self, call, TRUE);
+
   /* udpsrc (RTP) -> rtpbin -> pad-added; udpsrc (RTCP) -> rtpbin;
-   * rtpbin -> udpsink (RTCP), all on the call's sockets */
+   * rtpbin -> udpsink (RTCP), all on the call's sockets; the sender's
+   * address of each packet is checked before rtpbin */
   rtp_src = gst_sip_src_make_udp (self, "udpsrc", "rtp_udpsrc", rtp_socket);
+  g_object_set (rtp_src, "retrieve-sender-address", TRUE, NULL);
   caps = gst_caps_new_simple ("application/x-rtp",
       "media", G_TYPE_STRING, "audio",
       "clock-rate", G_TYPE_INT, 8000,
@@ -951,7 +1645,8 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
     rtcp_src = gst_sip_src_make_udp (self, "udpsrc", "rtcp_udpsrc",
         rtcp_socket);
     caps = gst_caps_new_empty_simple ("application/x-rtcp");
-    g_object_set (rtcp_src, "caps", caps, NULL);
+    g_object_set (rtcp_src, "caps", caps, "retrieve-sender-address", TRUE,
+        NULL);
     gst_caps_unref (caps);
     rtcp_sink = gst_sip_src_make_udp (self, "udpsink", "rtcp_udpsink",
         rtcp_socket);
@@ -976,8 +1671,23 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
       gst_object_unref (session);
     }
   }
+  /* rtpbin reports with the SSRC sipsink sends with: one participant */
+  g_signal_emit_by_name (self->rtpbin, "get-internal-session", 0, &rtp_session);
+  if (rtp_session) {
+    /* which address a stream may come from is decided before rtpbin (a
+     * re-INVITE or the latch moves it); without favor-new rtpbin would drop
+     * a known SSRC coming from a new address as a collision */
+    g_object_set (rtp_session, "internal-ssrc",
+        gst_sip_call_media_get_ssrc (media), "favor-new", TRUE, NULL);
+    gst_sip_call_media_set_session (media, rtp_session);
+    g_object_unref (rtp_session);
+  }
   if (rtcp_src) {
     gst_bin_add_many (GST_BIN (self), rtcp_src, rtcp_sink, NULL);
+    pad = gst_element_get_static_pad (rtcp_src, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+        gst_sip_src_rtcp_filter_probe, self, NULL);
+    gst_object_unref (pad);
     gst_element_link_pads (rtcp_src, "src", self->rtpbin, "recv_rtcp_sink_0");
     gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", rtcp_sink, "sink");
   }
@@ -988,7 +1698,12 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
   self->rtcp_sink = rtcp_sink;
   g_mutex_unlock (&self->lock);
 
-  gst_sip_src_update_remote (self, call);
+  gst_sip_src_update_rtcp_destination (self);
+  mirror = gst_sip_src_make_mirror (self, media);
+  if (mirror)
+    gst_sip_call_media_set_mirror (media, mirror);
+  g_object_unref (media);
+  gst_sip_src_start_timer (self);
   if (rtcp_sink)
     gst_sip_src_start_child (self, rtcp_sink);
   if (rtcp_src)
@@ -1027,6 +1742,25 @@ static void
 gst_sip_src_release_call (GstSipSrc * self)
 {
   SipCall *call;
+  GstSipCallMedia *media;
+
+  gst_sip_src_stop_timer (self);
+
+  g_mutex_lock (&self->media_lock);
+  media = self->media;
+  self->media = NULL;
+  g_clear_object (&self->sdp_rtp);
+  g_clear_object (&self->sdp_rtcp);
+  g_clear_object (&self->latched_rtp);
+  g_clear_object (&self->latched_rtcp);
+  g_clear_object (&self->cand_addr);
+  self->cand_count = 0;
+  g_mutex_unlock (&self->media_lock);
+  if (media) {
+    gst_sip_call_media_set_mirror (media, NULL);
+    gst_sip_call_media_set_session (media, NULL);
+    g_object_unref (media);
+  }
 
   g_mutex_lock (&self->lock);
   call = self->call;
@@ -1476,10 +2210,47 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
     case PROP_CALL:
       gst_sip_src_set_call (self, g_value_get_object (value));
       break;
+    case PROP_RTP_LATCHING:
+      g_atomic_int_set (&self->rtp_latching, g_value_get_enum (value));
+      break;
+    case PROP_MEDIA_TIMEOUT:
+      g_mutex_lock (&self->lock);
+      self->media_timeout = g_value_get_uint (value);
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_MAX_DURATION:
+      g_mutex_lock (&self->lock);
+      self->max_duration = g_value_get_uint (value);
+      g_mutex_unlock (&self->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+}
+
+/* the statistics of the call that ended, or of the current one */
+static GstStructure *
+gst_sip_src_get_stats (GstSipSrc * self)
+{
+  GstSipCallMedia *media;
+  GstStructure *stats = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->ended_stats)
+    stats = gst_structure_copy (self->ended_stats);
+  g_mutex_unlock (&self->lock);
+  if (stats)
+    return stats;
+
+  g_mutex_lock (&self->media_lock);
+  media = self->media ? g_object_ref (self->media) : NULL;
+  g_mutex_unlock (&self->media_lock);
+  if (media) {
+    stats = gst_sip_call_media_get_stats (media);
+    g_object_unref (media);
+  }
+  return stats;
 }
 
 static void
@@ -1487,6 +2258,11 @@ gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
     GParamSpec * pspec)
 {
   GstSipSrc *self = GST_SIP_SRC (object);
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, gst_sip_src_get_stats (self));
+    return;
+  }
 
   g_mutex_lock (&self->lock);
   switch (prop_id) {
@@ -1533,6 +2309,15 @@ gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_REMOTE_ADDRESS:
       g_value_take_string (value,
           self->call ? gst_sip_src_call_remote_address (self->call) : NULL);
+      break;
+    case PROP_RTP_LATCHING:
+      g_value_set_enum (value, g_atomic_int_get (&self->rtp_latching));
+      break;
+    case PROP_MEDIA_TIMEOUT:
+      g_value_set_uint (value, self->media_timeout);
+      break;
+    case PROP_MAX_DURATION:
+      g_value_set_uint (value, self->max_duration);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

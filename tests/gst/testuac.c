@@ -7,22 +7,37 @@
 
 #include "testuac.h"
 
+/* binds a loopback UDP socket on @want (0: any port); NULL if busy */
 static GSocket *
-bind_udp (guint16 * port)
+try_bind_udp (guint16 want, guint16 * port)
 {
   GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
       G_SOCKET_PROTOCOL_UDP, NULL);
   GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, want);
   GSocketAddress *bound;
+  gboolean ok;
 
   g_assert_nonnull (s);
-  g_assert_true (g_socket_bind (s, addr, FALSE, NULL));
+  ok = g_socket_bind (s, addr, FALSE, NULL);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  if (!ok) {
+    g_object_unref (s);
+    return NULL;
+  }
   bound = g_socket_get_local_address (s, NULL);
   *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g_object_unref (bound);
-  g_object_unref (addr);
-  g_object_unref (lo);
+  return s;
+}
+
+static GSocket *
+bind_udp (guint16 * port)
+{
+  GSocket *s = try_bind_udp (0, port);
+
+  g_assert_nonnull (s);
   return s;
 }
 
@@ -53,6 +68,7 @@ test_uac_free (TestUac * uac)
 {
   g_object_unref (uac->sip);
   g_object_unref (uac->rtp);
+  g_clear_object (&uac->rtcp);
   g_object_unref (uac->server);
   g_free (uac->call_id);
   g_free (uac->from_tag);
@@ -413,4 +429,48 @@ test_uac_recv_rtp (TestUac * uac, guint8 * buf, gsize size, gint timeout_ms,
     *from_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (from));
   g_clear_object (&from);
   return n;
+}
+
+void
+test_uac_bind_rtcp (TestUac * uac)
+{
+  for (guint i = 0; i < 100; i++) {
+    guint16 port, rtcp_port;
+    GSocket *rtp = bind_udp (&port), *rtcp;
+
+    if (port % 2 == 0 && (rtcp = try_bind_udp (port + 1, &rtcp_port))) {
+      g_object_unref (uac->rtp);
+      g_clear_object (&uac->rtcp);
+      uac->rtp = rtp;
+      uac->rtp_port = port;
+      uac->rtcp = rtcp;
+      return;
+    }
+    g_object_unref (rtp);
+  }
+  g_assert_not_reached ();
+}
+
+void
+test_uac_send_rtcp (TestUac * uac, const guint8 * data, gsize len)
+{
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *to = g_inet_socket_address_new (lo,
+      uac->remote_rtp_port + 1);
+
+  g_assert_nonnull (uac->rtcp);
+  g_assert_cmpint (g_socket_send_to (uac->rtcp, to, (const gchar *) data, len,
+          NULL, NULL), ==, (gssize) len);
+  g_object_unref (to);
+  g_object_unref (lo);
+}
+
+gssize
+test_uac_recv_rtcp (TestUac * uac, guint8 * buf, gsize size, gint timeout_ms)
+{
+  g_assert_nonnull (uac->rtcp);
+  if (!g_socket_condition_timed_wait (uac->rtcp, G_IO_IN,
+          (gint64) timeout_ms * 1000, NULL, NULL))
+    return -1;
+  return g_socket_receive (uac->rtcp, (gchar *) buf, size, NULL, NULL);
 }

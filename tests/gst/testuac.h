@@ -12,6 +12,7 @@ typedef struct
 {
   GSocket *sip;
   GSocket *rtp;
+  GSocket *rtcp;                /* NULL unless test_uac_bind_rtcp() */
   guint16 sip_port;
   guint16 rtp_port;
   guint16 server_port;
@@ -67,5 +68,14 @@ void test_uac_send_pcmu (TestUac * uac, guint8 value);
 /* receives one datagram on the RTP socket; returns its size, -1 on timeout */
 gssize test_uac_recv_rtp (TestUac * uac, guint8 * buf, gsize size,
     gint timeout_ms, guint16 * from_port);
+
+/* rebinds the RTP socket on an even port with RTCP on the next one; before
+ * the INVITE */
+void test_uac_bind_rtcp (TestUac * uac);
+/* sends a datagram to the server's RTCP port (its RTP port + 1) */
+void test_uac_send_rtcp (TestUac * uac, const guint8 * data, gsize len);
+/* receives one datagram on the RTCP socket; -1 on timeout */
+gssize test_uac_recv_rtcp (TestUac * uac, guint8 * buf, gsize size,
+    gint timeout_ms);
 
 G_END_DECLS
