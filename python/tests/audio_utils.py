@@ -201,3 +201,41 @@ def read_pcap_rtp(path: Path) -> list[RtpPacket]:
             )
         )
     return out
+
+
+@dataclass
+class Match:
+    """How well ``heard`` holds ``ref``: globally, and in 0.5 s pieces each with its own
+    delay (tolerates the small timeline slips a starved CPU causes in a live echo)."""
+
+    correlation: float  # one delay for the whole reference
+    lag: int
+    pieces: int  # pieces of the reference holding sound
+    good_fraction: float  # pieces matching at r >= 0.9 (own delay, near the global one)
+    drift: int  # largest |piece delay - global delay| among good pieces, samples
+
+    @property
+    def ok(self) -> bool:
+        return self.correlation >= 0.9 or (self.good_fraction >= 0.9 and self.drift <= 2000)
+
+    def __str__(self) -> str:
+        return (f"r={self.correlation:.3f} lag={self.lag / 8:.0f} ms, {self.good_fraction * 100:.0f}% "
+                f"of {self.pieces} pieces r>=0.9, drift {self.drift / 8:.0f} ms")
+
+
+def speech_match(ref: np.ndarray, heard: np.ndarray, piece: int = 4000) -> Match:
+    g = align(ref, heard)
+    good = total = 0
+    drift = 0
+    for s0 in range(0, len(ref) - piece + 1, piece):
+        seg = ref[s0 : s0 + piece]
+        if rms(seg) < 0.01:
+            continue
+        total += 1
+        lo = max(0, g.lag + s0 - 4000)
+        window = heard[lo : g.lag + s0 + piece + 4000]
+        b = align(seg, window)
+        if b.correlation >= 0.9:
+            good += 1
+            drift = max(drift, abs(lo + b.lag - (g.lag + s0)))
+    return Match(g.correlation, g.lag, total, good / total if total else 0.0, drift)
