@@ -1,6 +1,6 @@
 # gst-sip: set up, build, run and test on Debian 12.
 #
-#   make run     install what is missing, build, answer calls on UDP port $(PORT)
+#   make run     install what is missing, build, run the demo bot on UDP port $(PORT)
 #   make test    install what is missing, build, run every test suite
 #
 # Every target is safe to run again: packages are installed only when missing
@@ -24,7 +24,7 @@ APT_PACKAGES = \
 	gobject-introspection libgirepository1.0-dev gir1.2-gstreamer-1.0 \
 	python3 python3-gi python3-gst-1.0 python3-venv \
 	python3-pytest python3-numpy \
-	sip-tester baresip sox espeak-ng iproute2
+	sip-tester baresip sox espeak-ng iproute2 wireshark-common
 
 # root runs apt-get directly; anyone else goes through sudo when it exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && echo sudo; })
@@ -38,7 +38,7 @@ RUN_ENV = GST_PLUGIN_PATH="$(CURDIR)/$(BUILD_DIR)/gst$${GST_PLUGIN_PATH:+:$$GST_
 .PHONY: help deps build run run-echo test test-c test-interop test-python venv clean distclean
 
 help:
-	@echo "make run        install dependencies, build, answer calls on UDP port $(PORT)"
+	@echo "make run        install dependencies, build, run the Pipecat demo bot on UDP port $(PORT)"
 	@echo "make run-echo   same, always the echo pipeline (plays each caller's voice back)"
 	@echo "make test       install dependencies, build, run all tests (C, interop, Python)"
 	@echo "make deps       install missing Debian packages (apt-get, as root or with sudo)"
@@ -65,9 +65,9 @@ build:
 	else rm -rf "$(BUILD_DIR)" && meson setup "$(BUILD_DIR)"; fi
 	meson compile -C "$(BUILD_DIR)"
 
-# The main job. For now: the echo pipeline, one call after another.
-run: deps build
-	@$(MAKE) --no-print-directory run-echo-only
+# The main job: the Pipecat demo bot (no API keys, no network), one pipeline per call.
+run: deps build venv
+	@$(RUN_ENV) SIP_SERVER_PORT=$(PORT) .venv/bin/python -m pipecat_sip.demo
 
 run-echo: deps build
 	@$(MAKE) --no-print-directory run-echo-only
