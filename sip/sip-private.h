@@ -27,6 +27,7 @@ struct _SipAgent
   guint max_calls;
   gchar *allowed_sources;
   gchar *user_agent;
+  guint invite_rate_limit;
   gboolean running;
 
   guint bound_port;             /* atomic */
@@ -49,6 +50,10 @@ struct _SipAgent
   GPtrArray *sources;           /* allowed-sources, parsed */
   gchar *sources_text;          /* ... from this text */
   GHashTable *calls;            /* dialog id -> SipCall (a reference) */
+  SipRateLimiter *limiter;      /* invite-rate-limit */
+  guint rate_refused;           /* since rate_logged */
+  guint rate_dropped;
+  gint64 rate_logged;
 };
 
 struct _SipCall
