@@ -51,6 +51,7 @@ enum
   PROP_USER_AGENT,
   PROP_ACTIVE_CALLS,
   PROP_INVITE_RATE_LIMIT,
+  PROP_DRAINING,
   N_PROPS
 };
 
@@ -65,6 +66,8 @@ enum
 #define DEFAULT_INVITE_RATE_LIMIT 10
 /* Retry-After (s) of a 503 for a rate-limited INVITE */
 #define RATE_LIMIT_RETRY_AFTER "5"
+/* Retry-After (s) of a 503 while draining: time for another instance */
+#define DRAINING_RETRY_AFTER "30"
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -154,6 +157,19 @@ sip_agent_set_property (GObject * object, guint prop_id,
       agent->invite_rate_limit = g_value_get_uint (value);
       g_mutex_unlock (&agent->lock);
       break;
+    case PROP_DRAINING:{
+      gboolean draining = g_value_get_boolean (value), changed;
+      g_mutex_lock (&agent->lock);
+      changed = draining != agent->draining;
+      agent->draining = draining;
+      g_mutex_unlock (&agent->lock);
+      if (changed && draining)
+        g_message ("SIP agent draining: new INVITEs get 503, %u call(s) "
+            "go on", g_atomic_int_get (&agent->active_calls));
+      if (changed)
+        g_object_notify_by_pspec (object, pspec);
+      break;
+    }
     case PROP_USER_AGENT:
       set_string (agent, &agent->user_agent, value);
       break;
@@ -197,6 +213,9 @@ sip_agent_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_INVITE_RATE_LIMIT:
       g_value_set_uint (value, agent->invite_rate_limit);
+      break;
+    case PROP_DRAINING:
+      g_value_set_boolean (value, agent->draining);
       break;
     case PROP_ACTIVE_CALLS:
       g_value_set_uint (value, g_atomic_int_get (&agent->active_calls));
@@ -324,6 +343,20 @@ sip_agent_class_init (SipAgentClass * klass)
       "INVITE rate limit",
       "New INVITEs per second per source address, more get 503 or are "
       "dropped (0 = no limit)", 0, G_MAXUINT, DEFAULT_INVITE_RATE_LIMIT, rw);
+
+  /**
+   * SipAgent:draining:
+   *
+   * Graceful shutdown: while %TRUE new INVITEs get 503 Service Unavailable
+   * with Retry-After: 30 (before any media is allocated) and the calls
+   * already there go on; wait for #SipAgent:active-calls to reach 0 (or a
+   * deadline), then sip_agent_stop() sends BYE to what is left.
+   * sip_agent_drain() sets it; sip_agent_stop() clears it.  Default:
+   * %FALSE.
+   */
+  properties[PROP_DRAINING] = g_param_spec_boolean ("draining", "Draining",
+      "Refuse new calls with 503 while the current ones finish", FALSE,
+      rw | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -650,7 +683,7 @@ handle_new_invite (SipAgent * agent, SipTransaction * tr, Datagram * dgram)
   SipCall *call;
   GError *error = NULL;
   gchar *local_address, *from = sip_message_from_to_string (req->from);
-  gboolean handled = FALSE;
+  gboolean handled = FALSE, draining;
   guint max_calls;
 
   if (is_merged_request (agent, req)) {
@@ -661,7 +694,16 @@ handle_new_invite (SipAgent * agent, SipTransaction * tr, Datagram * dgram)
   /* Policy, before any media is taken */
   g_mutex_lock (&agent->lock);
   max_calls = agent->max_calls;
+  draining = agent->draining;
   g_mutex_unlock (&agent->lock);
+  if (draining) {
+    osip_message_t *resp = sip_agent_new_response (agent, req, 503,
+        "Service Unavailable - shutting down", NULL);
+    g_message ("INVITE from %s refused with 503: draining", from);
+    osip_message_set_header (resp, "Retry-After", DRAINING_RETRY_AFTER);
+    sip_transaction_respond (tr, resp);
+    goto out;
+  }
   if (max_calls > 0
       && (guint) g_atomic_int_get (&agent->active_calls) >= max_calls) {
     g_message ("INVITE from %s refused with 486 Busy Here: %u call(s), "
@@ -1335,6 +1377,23 @@ agent_shutdown (gpointer data)
 }
 
 /**
+ * sip_agent_drain:
+ * @agent: a #SipAgent
+ *
+ * Starts a graceful shutdown: sets #SipAgent:draining, so new INVITEs get
+ * 503 Service Unavailable with Retry-After while the calls already there
+ * go on (re-INVITEs, BYE, OPTIONS are still answered).  Call
+ * sip_agent_stop() when #SipAgent:active-calls reached 0 or a deadline
+ * passed: it sends BYE to the calls left.  Thread-safe.
+ */
+void
+sip_agent_drain (SipAgent * agent)
+{
+  g_return_if_fail (SIP_IS_AGENT (agent));
+  g_object_set (agent, "draining", TRUE, NULL);
+}
+
+/**
  * sip_agent_stop:
  * @agent: a #SipAgent
  *
@@ -1346,6 +1405,7 @@ void
 sip_agent_stop (SipAgent * agent)
 {
   GThread *thread;
+  gboolean draining;
 
   g_return_if_fail (SIP_IS_AGENT (agent));
 
@@ -1376,6 +1436,8 @@ sip_agent_stop (SipAgent * agent)
   g_mutex_lock (&agent->lock);
   g_clear_pointer (&agent->calls, g_hash_table_unref);
   g_clear_pointer (&agent->limiter, sip_rate_limiter_free);
+  draining = agent->draining;
+  agent->draining = FALSE;
   if (agent->socket)
     g_socket_close (agent->socket, NULL);
   g_clear_object (&agent->socket);
@@ -1388,5 +1450,7 @@ sip_agent_stop (SipAgent * agent)
   g_mutex_unlock (&agent->lock);
   g_atomic_int_set (&agent->bound_port, 0);
   g_object_notify_by_pspec (G_OBJECT (agent), properties[PROP_BOUND_PORT]);
+  if (draining)
+    g_object_notify_by_pspec (G_OBJECT (agent), properties[PROP_DRAINING]);
   g_debug ("SIP agent stopped");
 }

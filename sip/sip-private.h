@@ -28,6 +28,7 @@ struct _SipAgent
   gchar *allowed_sources;
   gchar *user_agent;
   guint invite_rate_limit;
+  gboolean draining;
   gboolean running;
 
   guint bound_port;             /* atomic */
