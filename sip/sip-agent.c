@@ -1139,6 +1139,65 @@ receive_datagram (SipAgent * agent, GSocketAddress * source,
   g_free (from);
 }
 
+typedef struct
+{
+  SipAgent *agent;
+  GSocketAddress *source;
+  const gchar *data;
+  gsize len;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Injection;
+
+static gboolean
+inject_in_thread (gpointer data)
+{
+  Injection *injection = data;
+
+  if (injection->agent->alive)
+    receive_datagram (injection->agent, injection->source, injection->data,
+        injection->len);
+  g_mutex_lock (&injection->lock);
+  injection->done = TRUE;
+  g_cond_signal (&injection->cond);
+  g_mutex_unlock (&injection->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * sip_agent_inject_datagram: (skip)
+ *
+ * Handles @data as if it had come from @source on the SIP socket, in the
+ * agent's thread, and returns when it was handled: the entry point of
+ * the fuzz targets (tests/fuzz/).  The agent must be started.
+ */
+void
+sip_agent_inject_datagram (SipAgent * agent, GSocketAddress * source,
+    const gchar * data, gsize len)
+{
+  Injection injection = { agent, source, data, len };
+  GMainContext *context;
+
+  if (len > SIP_MAX_DATAGRAM_SIZE)
+    return;
+  g_mutex_lock (&agent->lock);
+  context = agent->running ? g_main_context_ref (agent->context) : NULL;
+  g_mutex_unlock (&agent->lock);
+  if (context == NULL)
+    return;
+  g_mutex_init (&injection.lock);
+  g_cond_init (&injection.cond);
+  g_main_context_invoke (context, inject_in_thread, &injection);
+  g_mutex_lock (&injection.lock);
+  while (!injection.done)
+    g_cond_wait (&injection.cond, &injection.lock);
+  g_mutex_unlock (&injection.lock);
+  g_mutex_clear (&injection.lock);
+  g_cond_clear (&injection.cond);
+  g_main_context_unref (context);
+}
+
 static gboolean
 socket_readable (GSocket * socket, GIOCondition condition, gpointer data)
 {

@@ -126,6 +126,8 @@ void sip_agent_forget_call (SipAgent * agent, SipCall * call);
 void sip_agent_call_ended (SipAgent * agent, SipCall * call);
 void sip_agent_add_user_agent (SipAgent * agent, osip_message_t * msg,
     const gchar * header);
+void sip_agent_inject_datagram (SipAgent * agent, GSocketAddress * source,
+    const gchar * data, gsize len);
 
 /* sip-call.c */
 SipCall *sip_call_new_incoming (SipAgent * agent, SipTransaction * invite,
