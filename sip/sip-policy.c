@@ -99,6 +99,7 @@ struct _SipRateLimiter
   gboolean overflow_used;
   guint table_size;
   gint64 last_purge;
+  gboolean purged;              /* last_purge is set */
 };
 
 SipRateLimiter *
@@ -109,7 +110,6 @@ sip_rate_limiter_new (guint table_size)
   limiter->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
   limiter->table_size = MAX (table_size, 1);
-  limiter->last_purge = G_MININT64;
   return limiter;
 }
 
@@ -169,6 +169,7 @@ purge_full_buckets (SipRateLimiter * limiter, guint rate, gint64 now_us)
       g_hash_table_iter_remove (&iter);
   }
   limiter->last_purge = now_us;
+  limiter->purged = TRUE;
 }
 
 /**
@@ -202,7 +203,8 @@ sip_rate_limiter_check (SipRateLimiter * limiter, GInetAddress * address,
     /* at most one sweep of the table per second, however hard a flood
      * of new sources pushes */
     if (g_hash_table_size (limiter->buckets) >= limiter->table_size
-        && now_us - limiter->last_purge >= G_USEC_PER_SEC)
+        && (!limiter->purged
+            || now_us - limiter->last_purge >= G_USEC_PER_SEC))
       purge_full_buckets (limiter, rate, now_us);
     if (g_hash_table_size (limiter->buckets) >= limiter->table_size) {
       g_free (key);
