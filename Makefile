@@ -157,3 +157,21 @@ fuzz:
 	  grep -E '^(Done|stat::number_of_executed_units)' "$(FUZZ_BUILD_DIR)/$$t.log" || true; \
 	done; \
 	exit $$status
+
+ASAN_BUILD_DIR ?= build-asan
+
+# The sip and gst suites built with gcc's AddressSanitizer and
+# UndefinedBehaviorSanitizer, leak checking on (tests/lsan.supp holds the
+# one-time allocations of system libraries loaded by GStreamer's plugin
+# scan, which runs in process: gst-plugin-scanner has no ASan).
+test-asan:
+	@if [ ! -f "$(ASAN_BUILD_DIR)/build.ninja" ]; then \
+	  rm -rf "$(ASAN_BUILD_DIR)" && meson setup "$(ASAN_BUILD_DIR)" \
+	    -Db_sanitize=address,undefined -Db_lundef=false; fi
+	meson compile -C "$(ASAN_BUILD_DIR)"
+	rm -f "$(ASAN_BUILD_DIR)/tests/gst/registry.bin"
+	GST_REGISTRY_FORK=no \
+	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+	LSAN_OPTIONS=suppressions="$(CURDIR)/tests/lsan.supp":print_suppressions=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  meson test -C "$(ASAN_BUILD_DIR)" --suite sip --suite gst --print-errorlogs
