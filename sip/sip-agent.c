@@ -17,6 +17,9 @@
  * Policy is applied before any media resource is taken: requests from
  * outside #SipAgent:allowed-sources get 403 Forbidden, an INVITE over
  * #SipAgent:max-calls gets 486 Busy Here, an offer without PCMU gets 488.
+ * New INVITEs from one source address beyond #SipAgent:invite-rate-limit
+ * per second get 503 Service Unavailable with Retry-After, or are dropped
+ * silently when the source keeps flooding (see the property).
  *
  * Responses go back to the address and port the request came from
  * (symmetric response routing, as RFC 3581 asks when rport is present and
@@ -47,6 +50,8 @@ enum
   PROP_ALLOWED_SOURCES,
   PROP_USER_AGENT,
   PROP_ACTIVE_CALLS,
+  PROP_INVITE_RATE_LIMIT,
+  PROP_DRAINING,
   N_PROPS
 };
 
@@ -58,6 +63,11 @@ enum
 
 #define DEFAULT_HOST "0.0.0.0"
 #define DEFAULT_USER_AGENT "gst-sip/0.1"
+#define DEFAULT_INVITE_RATE_LIMIT 10
+/* Retry-After (s) of a 503 for a rate-limited INVITE */
+#define RATE_LIMIT_RETRY_AFTER "5"
+/* Retry-After (s) of a 503 while draining: time for another instance */
+#define DRAINING_RETRY_AFTER "30"
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -82,6 +92,7 @@ sip_agent_init (SipAgent * agent)
   agent->port = SIP_AGENT_DEFAULT_PORT;
   agent->rtp_port_range = g_strdup (SIP_AGENT_DEFAULT_RTP_PORT_RANGE);
   agent->user_agent = g_strdup (DEFAULT_USER_AGENT);
+  agent->invite_rate_limit = DEFAULT_INVITE_RATE_LIMIT;
   sip_timers_init (&agent->timers);
 }
 
@@ -141,6 +152,24 @@ sip_agent_set_property (GObject * object, guint prop_id,
     case PROP_ALLOWED_SOURCES:
       set_string (agent, &agent->allowed_sources, value);
       break;
+    case PROP_INVITE_RATE_LIMIT:
+      g_mutex_lock (&agent->lock);
+      agent->invite_rate_limit = g_value_get_uint (value);
+      g_mutex_unlock (&agent->lock);
+      break;
+    case PROP_DRAINING:{
+      gboolean draining = g_value_get_boolean (value), changed;
+      g_mutex_lock (&agent->lock);
+      changed = draining != agent->draining;
+      agent->draining = draining;
+      g_mutex_unlock (&agent->lock);
+      if (changed && draining)
+        g_message ("SIP agent draining: new INVITEs get 503, %u call(s) "
+            "go on", g_atomic_int_get (&agent->active_calls));
+      if (changed)
+        g_object_notify_by_pspec (object, pspec);
+      break;
+    }
     case PROP_USER_AGENT:
       set_string (agent, &agent->user_agent, value);
       break;
@@ -181,6 +210,12 @@ sip_agent_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_USER_AGENT:
       g_value_set_string (value, agent->user_agent);
+      break;
+    case PROP_INVITE_RATE_LIMIT:
+      g_value_set_uint (value, agent->invite_rate_limit);
+      break;
+    case PROP_DRAINING:
+      g_value_set_boolean (value, agent->draining);
       break;
     case PROP_ACTIVE_CALLS:
       g_value_set_uint (value, g_atomic_int_get (&agent->active_calls));
@@ -289,6 +324,39 @@ sip_agent_class_init (SipAgentClass * klass)
    */
   properties[PROP_ACTIVE_CALLS] = g_param_spec_uint ("active-calls",
       "Active calls", "Number of calls not ended yet", 0, G_MAXUINT, 0, ro);
+
+  /**
+   * SipAgent:invite-rate-limit:
+   *
+   * New INVITEs (not re-INVITEs, not retransmissions) accepted per second
+   * from one source address, checked before anything else is done with
+   * them (before allowed-sources, max-calls or any media allocation).  A
+   * token bucket per source holds a burst of one second's worth.  Past
+   * the limit an INVITE gets 503 Service Unavailable with Retry-After: 5;
+   * a source that keeps sending at twice the limit or more is dropped
+   * silently (as Kamailio's pike module does) until it slows down.  At
+   * most 4096 sources are tracked; beyond that new sources share one
+   * bucket, so spoofed sources cannot grow memory.  0 means no limit.
+   * Applied at once when changed.  Default: 10.
+   */
+  properties[PROP_INVITE_RATE_LIMIT] = g_param_spec_uint ("invite-rate-limit",
+      "INVITE rate limit",
+      "New INVITEs per second per source address, more get 503 or are "
+      "dropped (0 = no limit)", 0, G_MAXUINT, DEFAULT_INVITE_RATE_LIMIT, rw);
+
+  /**
+   * SipAgent:draining:
+   *
+   * Graceful shutdown: while %TRUE new INVITEs get 503 Service Unavailable
+   * with Retry-After: 30 (before any media is allocated) and the calls
+   * already there go on; wait for #SipAgent:active-calls to reach 0 (or a
+   * deadline), then sip_agent_stop() sends BYE to what is left.
+   * sip_agent_drain() sets it; sip_agent_stop() clears it.  Default:
+   * %FALSE.
+   */
+  properties[PROP_DRAINING] = g_param_spec_boolean ("draining", "Draining",
+      "Refuse new calls with 503 while the current ones finish", FALSE,
+      rw | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -615,7 +683,7 @@ handle_new_invite (SipAgent * agent, SipTransaction * tr, Datagram * dgram)
   SipCall *call;
   GError *error = NULL;
   gchar *local_address, *from = sip_message_from_to_string (req->from);
-  gboolean handled = FALSE;
+  gboolean handled = FALSE, draining;
   guint max_calls;
 
   if (is_merged_request (agent, req)) {
@@ -626,7 +694,16 @@ handle_new_invite (SipAgent * agent, SipTransaction * tr, Datagram * dgram)
   /* Policy, before any media is taken */
   g_mutex_lock (&agent->lock);
   max_calls = agent->max_calls;
+  draining = agent->draining;
   g_mutex_unlock (&agent->lock);
+  if (draining) {
+    osip_message_t *resp = sip_agent_new_response (agent, req, 503,
+        "Service Unavailable - shutting down", NULL);
+    g_message ("INVITE from %s refused with 503: draining", from);
+    osip_message_set_header (resp, "Retry-After", DRAINING_RETRY_AFTER);
+    sip_transaction_respond (tr, resp);
+    goto out;
+  }
   if (max_calls > 0
       && (guint) g_atomic_int_get (&agent->active_calls) >= max_calls) {
     g_message ("INVITE from %s refused with 486 Busy Here: %u call(s), "
@@ -878,6 +955,46 @@ update_sources (SipAgent * agent)
   agent->sources_text = text;
 }
 
+/* counts a new INVITE for invite-rate-limit; logs a summary of what was
+ * refused at most every 10 s (a flood must not flood the log) */
+static SipRateVerdict
+check_invite_rate (SipAgent * agent, Datagram * dgram)
+{
+  gint64 now = g_get_monotonic_time ();
+  SipRateVerdict verdict;
+  guint rate;
+
+  g_mutex_lock (&agent->lock);
+  rate = agent->invite_rate_limit;
+  g_mutex_unlock (&agent->lock);
+
+  verdict = sip_rate_limiter_check (agent->limiter, dgram->source_ip, rate,
+      now);
+  if (verdict == SIP_RATE_ALLOW)
+    return verdict;
+
+  if (verdict == SIP_RATE_REFUSE)
+    agent->rate_refused++;
+  else
+    agent->rate_dropped++;
+  if (agent->rate_logged == 0
+      || now - agent->rate_logged >= 10 * G_USEC_PER_SEC) {
+    gchar *ip = g_inet_address_to_string (dgram->source_ip);
+    g_message ("invite-rate-limit (%u/s per source): %u INVITE(s) refused "
+        "with 503 and %u dropped; the latest from %s", rate,
+        agent->rate_refused, agent->rate_dropped, ip);
+    g_free (ip);
+    agent->rate_refused = agent->rate_dropped = 0;
+    agent->rate_logged = now;
+  } else {
+    gchar *ip = g_inet_address_to_string (dgram->source_ip);
+    g_debug ("INVITE from %s %s: over invite-rate-limit", ip,
+        verdict == SIP_RATE_REFUSE ? "refused with 503" : "dropped");
+    g_free (ip);
+  }
+  return verdict;
+}
+
 static void
 receive_request (SipAgent * agent, osip_message_t * req, Datagram * dgram)
 {
@@ -904,6 +1021,28 @@ receive_request (SipAgent * agent, osip_message_t * req, Datagram * dgram)
 
   if (sip_transaction_layer_absorb_request (agent->layer, req, dgram->source))
     goto drop;
+
+  /* invite-rate-limit: a new INVITE, before any other work is done */
+  if (!ack && strcmp (req->sip_method, "INVITE") == 0
+      && sip_message_get_to_tag (req) == NULL) {
+    switch (check_invite_rate (agent, dgram)) {
+      case SIP_RATE_ALLOW:
+        break;
+      case SIP_RATE_REFUSE:{
+        osip_message_t *resp;
+
+        tr = sip_transaction_server_new (agent->layer, req, dgram->source);
+        resp = sip_agent_new_response (agent, req, 503,
+            "Service Unavailable - rate limit", NULL);
+        osip_message_set_header (resp, "Retry-After", RATE_LIMIT_RETRY_AFTER);
+        sip_transaction_respond (tr, resp);
+        req = NULL;
+        goto drop;
+      }
+      case SIP_RATE_DROP:
+        goto drop;
+    }
+  }
 
   update_sources (agent);
   if (!sip_policy_source_allowed (agent->sources, dgram->source_ip)) {
@@ -998,6 +1137,65 @@ receive_datagram (SipAgent * agent, GSocketAddress * source,
   receive_request (agent, msg, &dgram);
   g_object_unref (dgram.source_ip);
   g_free (from);
+}
+
+typedef struct
+{
+  SipAgent *agent;
+  GSocketAddress *source;
+  const gchar *data;
+  gsize len;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Injection;
+
+static gboolean
+inject_in_thread (gpointer data)
+{
+  Injection *injection = data;
+
+  if (injection->agent->alive)
+    receive_datagram (injection->agent, injection->source, injection->data,
+        injection->len);
+  g_mutex_lock (&injection->lock);
+  injection->done = TRUE;
+  g_cond_signal (&injection->cond);
+  g_mutex_unlock (&injection->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * sip_agent_inject_datagram: (skip)
+ *
+ * Handles @data as if it had come from @source on the SIP socket, in the
+ * agent's thread, and returns when it was handled: the entry point of
+ * the fuzz targets (tests/fuzz/).  The agent must be started.
+ */
+void
+sip_agent_inject_datagram (SipAgent * agent, GSocketAddress * source,
+    const gchar * data, gsize len)
+{
+  Injection injection = { agent, source, data, len };
+  GMainContext *context;
+
+  if (len > SIP_MAX_DATAGRAM_SIZE)
+    return;
+  g_mutex_lock (&agent->lock);
+  context = agent->running ? g_main_context_ref (agent->context) : NULL;
+  g_mutex_unlock (&agent->lock);
+  if (context == NULL)
+    return;
+  g_mutex_init (&injection.lock);
+  g_cond_init (&injection.cond);
+  g_main_context_invoke (context, inject_in_thread, &injection);
+  g_mutex_lock (&injection.lock);
+  while (!injection.done)
+    g_cond_wait (&injection.cond, &injection.lock);
+  g_mutex_unlock (&injection.lock);
+  g_mutex_clear (&injection.lock);
+  g_cond_clear (&injection.cond);
+  g_main_context_unref (context);
 }
 
 static gboolean
@@ -1170,6 +1368,9 @@ sip_agent_start (SipAgent * agent, GError ** error)
       &agent->timers);
   agent->calls = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       g_object_unref);
+  agent->limiter = sip_rate_limiter_new (SIP_RATE_LIMIT_TABLE_SIZE);
+  agent->rate_refused = agent->rate_dropped = 0;
+  agent->rate_logged = 0;
   agent->alive = TRUE;
   agent->socket_source = g_socket_create_source (socket, G_IO_IN, NULL);
   g_source_set_callback (agent->socket_source, G_SOURCE_FUNC (socket_readable),
@@ -1235,6 +1436,23 @@ agent_shutdown (gpointer data)
 }
 
 /**
+ * sip_agent_drain:
+ * @agent: a #SipAgent
+ *
+ * Starts a graceful shutdown: sets #SipAgent:draining, so new INVITEs get
+ * 503 Service Unavailable with Retry-After while the calls already there
+ * go on (re-INVITEs, BYE, OPTIONS are still answered).  Call
+ * sip_agent_stop() when #SipAgent:active-calls reached 0 or a deadline
+ * passed: it sends BYE to the calls left.  Thread-safe.
+ */
+void
+sip_agent_drain (SipAgent * agent)
+{
+  g_return_if_fail (SIP_IS_AGENT (agent));
+  g_object_set (agent, "draining", TRUE, NULL);
+}
+
+/**
  * sip_agent_stop:
  * @agent: a #SipAgent
  *
@@ -1246,6 +1464,7 @@ void
 sip_agent_stop (SipAgent * agent)
 {
   GThread *thread;
+  gboolean draining;
 
   g_return_if_fail (SIP_IS_AGENT (agent));
 
@@ -1275,6 +1494,9 @@ sip_agent_stop (SipAgent * agent)
 
   g_mutex_lock (&agent->lock);
   g_clear_pointer (&agent->calls, g_hash_table_unref);
+  g_clear_pointer (&agent->limiter, sip_rate_limiter_free);
+  draining = agent->draining;
+  agent->draining = FALSE;
   if (agent->socket)
     g_socket_close (agent->socket, NULL);
   g_clear_object (&agent->socket);
@@ -1287,5 +1509,7 @@ sip_agent_stop (SipAgent * agent)
   g_mutex_unlock (&agent->lock);
   g_atomic_int_set (&agent->bound_port, 0);
   g_object_notify_by_pspec (G_OBJECT (agent), properties[PROP_BOUND_PORT]);
+  if (draining)
+    g_object_notify_by_pspec (G_OBJECT (agent), properties[PROP_DRAINING]);
   g_debug ("SIP agent stopped");
 }

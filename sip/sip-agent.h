@@ -49,6 +49,7 @@ SipAgent *sip_agent_new (void);
 
 gboolean sip_agent_start (SipAgent * agent, GError ** error);
 void sip_agent_stop (SipAgent * agent);
+void sip_agent_drain (SipAgent * agent);
 
 guint sip_agent_get_bound_port (SipAgent * agent);
 guint sip_agent_get_active_calls (SipAgent * agent);

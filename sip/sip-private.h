@@ -27,6 +27,8 @@ struct _SipAgent
   guint max_calls;
   gchar *allowed_sources;
   gchar *user_agent;
+  guint invite_rate_limit;
+  gboolean draining;
   gboolean running;
 
   guint bound_port;             /* atomic */
@@ -49,6 +51,10 @@ struct _SipAgent
   GPtrArray *sources;           /* allowed-sources, parsed */
   gchar *sources_text;          /* ... from this text */
   GHashTable *calls;            /* dialog id -> SipCall (a reference) */
+  SipRateLimiter *limiter;      /* invite-rate-limit */
+  guint rate_refused;           /* since rate_logged */
+  guint rate_dropped;
+  gint64 rate_logged;
 };
 
 struct _SipCall
@@ -120,6 +126,8 @@ void sip_agent_forget_call (SipAgent * agent, SipCall * call);
 void sip_agent_call_ended (SipAgent * agent, SipCall * call);
 void sip_agent_add_user_agent (SipAgent * agent, osip_message_t * msg,
     const gchar * header);
+void sip_agent_inject_datagram (SipAgent * agent, GSocketAddress * source,
+    const gchar * data, gsize len);
 
 /* sip-call.c */
 SipCall *sip_call_new_incoming (SipAgent * agent, SipTransaction * invite,

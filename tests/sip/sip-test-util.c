@@ -438,8 +438,10 @@ test_agent_new (TestAnswerMode mode, const gchar * first_property, ...)
   ta->calls = g_async_queue_new_full (g_object_unref);
   ta->events = g_async_queue_new_full (g_free);
   ta->agent = sip_agent_new ();
+  /* every call of a test comes from 127.0.0.1: no invite-rate-limit
+   * unless the test sets one */
   g_object_set (ta->agent, "host", "127.0.0.1", "port", 0,
-      "rtp-port-range", "20000-40000", NULL);
+      "rtp-port-range", "20000-40000", "invite-rate-limit", 0, NULL);
   if (first_property) {
     va_start (args, first_property);
     g_object_set_valist (G_OBJECT (ta->agent), first_property, args);

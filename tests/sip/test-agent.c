@@ -1080,6 +1080,62 @@ test_stop_ends_calls (void)
   test_agent_free (ta);
 }
 
+/* graceful shutdown: new calls refused, current ones go on, stop ends
+ * them with BYE */
+static void
+test_drain (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestPeer *peer2 = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  TestDialog *d2 = test_dialog_new (peer2, ta->port);
+  SipCall *call = establish_call (ta, peer, d, NULL);
+  gboolean draining = TRUE;
+  gchar *resp, *retry, *req, *bye;
+
+  g_object_get (ta->agent, "draining", &draining, NULL);
+  g_assert_false (draining);
+  sip_agent_drain (ta->agent);
+  g_object_get (ta->agent, "draining", &draining, NULL);
+  g_assert_true (draining);
+
+  /* a new INVITE: 503 with Retry-After, no call, no media */
+  resp = send_invite (ta, peer2, d2, NULL, 503);
+  retry = test_msg_header (resp, "Retry-After");
+  g_assert_cmpstr (retry, ==, "30");
+  g_free (retry);
+  g_free (resp);
+  g_assert_cmpint (g_atomic_int_get (&ta->incoming_count), ==, 1);
+  g_assert_cmpuint (sip_agent_get_active_calls (ta->agent), ==, 1);
+
+  /* the current call goes on: in-dialog requests are answered */
+  g_assert_cmpint (sip_call_get_state (call), ==, SIP_CALL_STATE_ACTIVE);
+  d->cseq++;
+  req = test_dialog_request (d, "OPTIONS", NULL, 0, NULL, NULL);
+  test_peer_send (peer, ta->port, req);
+  resp = test_peer_recv_response (peer, WAIT, 200);
+  g_assert_nonnull (resp);
+  g_free (resp);
+  g_free (req);
+
+  /* the stop sends BYE to what is left and clears draining */
+  sip_agent_stop (ta->agent);
+  bye = test_peer_recv_request (peer, WAIT, "BYE");
+  g_assert_nonnull (bye);
+  g_assert_cmpstr (sip_call_get_end_reason (call), ==, "shutdown");
+  g_object_get (ta->agent, "draining", &draining, NULL);
+  g_assert_false (draining);
+
+  g_object_unref (call);
+  g_free (bye);
+  test_dialog_free (d);
+  test_dialog_free (d2);
+  test_peer_free (peer);
+  test_peer_free (peer2);
+  test_agent_free (ta);
+}
+
 static void
 test_start_errors (void)
 {
@@ -1354,6 +1410,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/agent/record-route-bye", test_record_route_bye);
   g_test_add_func ("/sip/agent/strict-route-bye", test_strict_route_bye);
   g_test_add_func ("/sip/agent/stop-ends-calls", test_stop_ends_calls);
+  g_test_add_func ("/sip/agent/drain", test_drain);
   g_test_add_func ("/sip/agent/start-errors", test_start_errors);
   g_test_add_func ("/sip/agent/dual-stack", test_dual_stack);
   g_test_add_func ("/sip/agent/stop-in-handler", test_stop_in_handler);
