@@ -127,6 +127,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
 #define DEFAULT_RTP_LATCHING GST_SIP_RTP_LATCHING_ANY
 #define DEFAULT_MEDIA_TIMEOUT 30
 #define DEFAULT_MAX_DURATION 0
+#define DEFAULT_INVITE_RATE_LIMIT 10
 
 /* RTP latching: a source other than the SDP address is latched after this
  * many packets in sequence (same SSRC, consecutive sequence numbers) ... */
@@ -164,6 +165,7 @@ enum
   PROP_MEDIA_TIMEOUT,
   PROP_MAX_DURATION,
   PROP_STATS,
+  PROP_INVITE_RATE_LIMIT,
 };
 
 /**
@@ -234,6 +236,7 @@ struct _GstSipSrc
   gint rtp_latching;            /* GstSipRtpLatching, atomic */
   guint media_timeout;          /* seconds, 0: off */
   guint max_duration;           /* seconds, 0: unlimited */
+  guint invite_rate_limit;      /* per second per source, 0: off */
 
   /* the ghost src pad (never changes) */
   GstPad *srcpad;
@@ -378,6 +381,26 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
           "403 Forbidden (NULL or empty: everyone)", DEFAULT_ALLOWED_SOURCES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstSipSrc:invite-rate-limit:
+   *
+   * New INVITEs accepted per second from one source address by the agent
+   * sipsrc creates (#SipAgent:invite-rate-limit): past it an INVITE gets
+   * 503 Service Unavailable with Retry-After, and a source that keeps
+   * flooding is dropped silently. It is checked before allowed-sources and
+   * before anything is allocated. 0 means no limit. It does not apply to
+   * calls handed over with #GstSipSrc:call (set it on that agent). Can be
+   * changed while running.
+   */
+  g_object_class_install_property (gobject_class, PROP_INVITE_RATE_LIMIT,
+      g_param_spec_uint ("invite-rate-limit", "INVITE rate limit",
+          "New INVITEs per second per source address; more get 503 Service "
+          "Unavailable or are dropped before anything is allocated "
+          "(0: no limit; not applied to calls handed over with \"call\")",
+          0, G_MAXUINT, DEFAULT_INVITE_RATE_LIMIT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
 
   g_object_class_install_property (gobject_class, PROP_AUTO_ANSWER,
       g_param_spec_boolean ("auto-answer", "Auto answer",
@@ -610,6 +633,7 @@ gst_sip_src_init (GstSipSrc * self)
   self->rtp_latching = DEFAULT_RTP_LATCHING;
   self->media_timeout = DEFAULT_MEDIA_TIMEOUT;
   self->max_duration = DEFAULT_MAX_DURATION;
+  self->invite_rate_limit = DEFAULT_INVITE_RATE_LIMIT;
   g_mutex_init (&self->media_lock);
   self->telephone_event_pt = -1;
   self->flushing = TRUE;
@@ -1937,7 +1961,7 @@ gst_sip_src_start_agent (GstSipSrc * self)
   SipAgent *agent = sip_agent_new ();
   GError *err = NULL;
   gchar *host, *range, *public_address, *allowed;
-  guint port;
+  guint port, invite_rate_limit;
 
   g_mutex_lock (&self->lock);
   host = g_strdup (self->host);
@@ -1945,11 +1969,13 @@ gst_sip_src_start_agent (GstSipSrc * self)
   public_address = g_strdup (self->public_address);
   allowed = g_strdup (self->allowed_sources);
   port = self->port;
+  invite_rate_limit = self->invite_rate_limit;
   g_mutex_unlock (&self->lock);
 
   if (host)
     g_object_set (agent, "host", host, NULL);
-  g_object_set (agent, "port", port, "max-calls", 1, NULL);
+  g_object_set (agent, "port", port, "max-calls", 1,
+      "invite-rate-limit", invite_rate_limit, NULL);
   if (range)
     g_object_set (agent, "rtp-port-range", range, NULL);
   if (public_address)
@@ -1990,6 +2016,11 @@ gst_sip_src_start_agent (GstSipSrc * self)
     return FALSE;
   g_mutex_lock (&self->lock);
   self->agent = agent;
+  /* changed since it was read above? */
+  if (self->invite_rate_limit != invite_rate_limit) {
+    invite_rate_limit = self->invite_rate_limit;
+    g_object_set (agent, "invite-rate-limit", invite_rate_limit, NULL);
+  }
   g_mutex_unlock (&self->lock);
   g_object_notify (G_OBJECT (self), "bound-port");
   return TRUE;
@@ -2223,6 +2254,21 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
       self->max_duration = g_value_get_uint (value);
       g_mutex_unlock (&self->lock);
       break;
+    case PROP_INVITE_RATE_LIMIT:{
+      SipAgent *agent;
+
+      g_mutex_lock (&self->lock);
+      self->invite_rate_limit = g_value_get_uint (value);
+      agent = self->agent ? g_object_ref (self->agent) : NULL;
+      g_mutex_unlock (&self->lock);
+      /* the agent applies a new limit at once */
+      if (agent) {
+        g_object_set (agent, "invite-rate-limit", g_value_get_uint (value),
+            NULL);
+        g_object_unref (agent);
+      }
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2318,6 +2364,9 @@ gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_DURATION:
       g_value_set_uint (value, self->max_duration);
+      break;
+    case PROP_INVITE_RATE_LIMIT:
+      g_value_set_uint (value, self->invite_rate_limit);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -272,6 +272,56 @@ GST_START_TEST (test_sipsrc_busy)
 
 GST_END_TEST;
 
+/* invite-rate-limit reaches sipsrc's agent, at start and while playing */
+GST_START_TEST (test_sipsrc_invite_rate_limit)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("sipsrc", NULL, "src");
+  GstBus *bus = gst_bus_new ();
+  TestUac *uac1, *uac2, *uac3;
+  GstMessage *msg;
+  guint port, limit;
+
+  g_object_get (h->element, "invite-rate-limit", &limit, NULL);
+  fail_unless_equals_int (limit, 10);
+
+  gst_harness_use_systemclock (h);
+  g_object_set (h->element, "host", "127.0.0.1", "port", 0, "latency", 40,
+      "invite-rate-limit", 1, NULL);
+  gst_element_set_bus (h->element, bus);
+  gst_harness_play (h);
+  port = test_bound_port (h->element);
+  fail_unless (port > 0, "sipsrc does not listen");
+
+  /* two new INVITEs from 127.0.0.1 at once: the second is over 1/s */
+  uac1 = test_uac_new (port);
+  uac2 = test_uac_new (port);
+  test_uac_send_invite (uac1, FALSE);
+  test_uac_send_invite (uac2, FALSE);
+  fail_unless_equals_int (test_uac_wait_final (uac2, 5000), 503);
+  fail_unless_equals_int (test_uac_wait_final (uac1, 5000), 200);
+  test_uac_send_ack (uac1);
+  msg = test_wait_element_message (bus, "sip-call-answered", 2000);
+  fail_unless (msg != NULL, "no sip-call-answered message");
+  gst_message_unref (msg);
+
+  /* no limit: the next INVITE gets past it to max-calls (486) */
+  g_object_set (h->element, "invite-rate-limit", 0, NULL);
+  g_object_get (h->element, "invite-rate-limit", &limit, NULL);
+  fail_unless_equals_int (limit, 0);
+  uac3 = test_uac_new (port);
+  test_uac_send_invite (uac3, FALSE);
+  fail_unless_equals_int (test_uac_wait_final (uac3, 5000), 486);
+
+  test_uac_send_bye (uac1);
+  fail_unless_equals_int (test_uac_wait_response (uac1, "BYE", 3000), 200);
+  test_uac_free (uac3);
+  test_uac_free (uac2);
+  test_uac_free (uac1);
+  stop_sipsrc (h, bus);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sipsrc_dtmf)
 {
   GstBus *bus;
@@ -644,6 +694,7 @@ sipsrc_suite (void)
   tcase_add_test (tc, test_sipsrc_call_audio);
   tcase_add_test (tc, test_sipsrc_eos_without_rtp);
   tcase_add_test (tc, test_sipsrc_busy);
+  tcase_add_test (tc, test_sipsrc_invite_rate_limit);
   tcase_add_test (tc, test_sipsrc_dtmf);
   tcase_add_test (tc, test_sipsrc_port_in_use);
   tcase_add_test (tc, test_sipsrc_bad_range);
