@@ -128,6 +128,7 @@ class SIPServer:
         if cfg.allowed_sources:
             agent.set_property("allowed-sources", ",".join(cfg.allowed_sources))
         agent.set_property("max-calls", int(cfg.max_calls))
+        agent.set_property("invite-rate-limit", int(cfg.invite_rate_limit))
         if cfg.user_agent:
             agent.set_property("user-agent", cfg.user_agent)
         self._handler_id = agent.connect("incoming-call", self._on_incoming_call)
