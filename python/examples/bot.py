@@ -20,7 +20,8 @@ Run it::
 
 and call ``sip:bot@YOUR_HOST:6060`` from a softphone, a PBX or a SIP trunk. SIP settings
 come from the environment (see ../.env.example): SIP_SERVER_HOST, SIP_SERVER_PORT,
-SIP_RTP_PORT_RANGE, SIP_PUBLIC_ADDRESS, SIP_ALLOWED_SOURCES, SIP_MAX_CALLS.
+SIP_RTP_PORT_RANGE, SIP_PUBLIC_ADDRESS, SIP_ALLOWED_SOURCES, SIP_MAX_CALLS,
+SIP_INVITE_RATE_LIMIT, SIP_SHUTDOWN_TIMEOUT.
 """
 
 import os

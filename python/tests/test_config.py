@@ -19,6 +19,8 @@ def test_defaults():
     assert cfg.public_address is None
     assert cfg.allowed_sources == []
     assert cfg.max_calls == 0
+    assert cfg.invite_rate_limit == 10
+    assert cfg.shutdown_timeout == 10.0
 
 
 def test_all_variables():
@@ -30,6 +32,8 @@ def test_all_variables():
             "SIP_PUBLIC_ADDRESS": "203.0.113.7",
             "SIP_ALLOWED_SOURCES": "10.0.0.0/8, 192.168.1.5/32,2001:db8::/32",
             "SIP_MAX_CALLS": "12",
+            "SIP_INVITE_RATE_LIMIT": "0",
+            "SIP_SHUTDOWN_TIMEOUT": "2.5",
         }
     )
     assert cfg.host == "::"
@@ -39,6 +43,8 @@ def test_all_variables():
     assert cfg.public_address == "203.0.113.7"
     assert cfg.allowed_sources == ["10.0.0.0/8", "192.168.1.5/32", "2001:db8::/32"]
     assert cfg.max_calls == 12
+    assert cfg.invite_rate_limit == 0
+    assert cfg.shutdown_timeout == 2.5
 
 
 def test_public_address_may_be_a_host_name():
@@ -65,6 +71,14 @@ def test_public_address_may_be_a_host_name():
         ("SIP_ALLOWED_SOURCES", "10.0.0.0/8,nonsense"),
         ("SIP_MAX_CALLS", "-3"),
         ("SIP_MAX_CALLS", "many"),
+        ("SIP_INVITE_RATE_LIMIT", "fast"),
+        ("SIP_INVITE_RATE_LIMIT", "-1"),
+        ("SIP_INVITE_RATE_LIMIT", "2.5"),
+        ("SIP_INVITE_RATE_LIMIT", "99999999999"),
+        ("SIP_SHUTDOWN_TIMEOUT", "soon"),
+        ("SIP_SHUTDOWN_TIMEOUT", "-1"),
+        ("SIP_SHUTDOWN_TIMEOUT", "nan"),
+        ("SIP_SHUTDOWN_TIMEOUT", "inf"),
     ],
 )
 def test_malformed_value_names_the_variable(variable, value):

@@ -48,6 +48,8 @@ def test_port_in_use_stops_the_runner():
         ("SIP_ALLOWED_SOURCES", "127.0.0.1/32,not-a-network"),
         ("SIP_SERVER_PORT", "99999"),
         ("SIP_MAX_CALLS", "lots"),
+        ("SIP_INVITE_RATE_LIMIT", "ten"),
+        ("SIP_SHUTDOWN_TIMEOUT", "-5"),
     ],
 )
 def test_malformed_environment_stops_the_runner(variable, value):
@@ -107,3 +109,15 @@ def test_example_bot_starts_with_transport_sip(procs):
         time.sleep(0.2)
     assert uri in p.output(), p.output()[-3000:]
     assert p.stop(grace=15) == 0, p.output()[-3000:]
+
+
+@pytest.mark.parametrize("limit", [0, 3, 10])
+async def test_invite_rate_limit_reaches_the_agent(limit):
+    cfg = SIPServerConfig(host=LOCALHOST, port=0, rtp_port_range=free_udp_range(10),
+                          invite_rate_limit=limit)
+    server = SIPServer(cfg, on_call=lambda call: None)
+    server.start()
+    try:
+        assert server.agent.get_property("invite-rate-limit") == limit
+    finally:
+        await server.stop()

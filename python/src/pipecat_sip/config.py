@@ -20,6 +20,10 @@ Variable                    Default          Meaning
                                              (others get 403); unset = everyone
 ``SIP_MAX_CALLS``           ``0``            most concurrent calls (``0`` = no limit);
                                              others get 486 Busy Here
+``SIP_INVITE_RATE_LIMIT``   ``10``           new INVITEs per second per source address
+                                             (``0`` = no limit); more get 503 or are dropped
+``SIP_SHUTDOWN_TIMEOUT``    ``10``           seconds SIGINT/SIGTERM lets active calls go on
+                                             (new ones get 503) before the rest get a BYE
 ==========================  ===============  ==================================================
 """
 
@@ -115,7 +119,21 @@ def _parse_uint(name: str, value: str) -> int:
     v = value.strip()
     if not v.isdigit():
         raise SIPConfigError(name, value, "expected a whole number >= 0 (0 = no limit)")
-    return int(v)
+    n = int(v)
+    if n > 0xFFFFFFFF:
+        raise SIPConfigError(name, value, "expected a whole number up to 4294967295 (0 = no limit)")
+    return n
+
+
+def _parse_seconds(name: str, value: str) -> float:
+    v = value.strip()
+    try:
+        secs = float(v)
+    except ValueError:
+        secs = -1.0
+    if not (secs >= 0 and secs != float("inf")):  # also refuses nan
+        raise SIPConfigError(name, value, "expected a number of seconds >= 0, e.g. 10 or 2.5")
+    return secs
 
 
 @dataclass
@@ -131,6 +149,9 @@ class SIPServerConfig:
         allowed_sources: Trusted source networks (CIDR); empty = everyone.
         max_calls: Concurrent call limit; ``0`` = unlimited.
         user_agent: ``User-Agent``/``Server`` header value; ``None`` = the library default.
+        invite_rate_limit: New INVITEs per second per source address; ``0`` = unlimited.
+        shutdown_timeout: Seconds a graceful shutdown (SIGINT/SIGTERM) waits for active
+            calls to end before the rest get a BYE.
     """
 
     host: str = "0.0.0.0"
@@ -140,6 +161,8 @@ class SIPServerConfig:
     allowed_sources: list[str] = field(default_factory=list)
     max_calls: int = 0
     user_agent: str | None = None
+    invite_rate_limit: int = 10
+    shutdown_timeout: float = 10.0
 
     @property
     def rtp_port_range_str(self) -> str:
@@ -178,6 +201,10 @@ class SIPServerConfig:
             cfg.allowed_sources = _parse_cidrs("SIP_ALLOWED_SOURCES", v)
         if (v := get("SIP_MAX_CALLS")) is not None:
             cfg.max_calls = _parse_uint("SIP_MAX_CALLS", v)
+        if (v := get("SIP_INVITE_RATE_LIMIT")) is not None:
+            cfg.invite_rate_limit = _parse_uint("SIP_INVITE_RATE_LIMIT", v)
+        if (v := get("SIP_SHUTDOWN_TIMEOUT")) is not None:
+            cfg.shutdown_timeout = _parse_seconds("SIP_SHUTDOWN_TIMEOUT", v)
         if (v := get("SIP_USER_AGENT")) is not None:
             cfg.user_agent = v.strip()
         return cfg

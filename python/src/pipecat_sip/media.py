@@ -38,6 +38,7 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,9 +48,32 @@ from loguru import logger
 from pipecat_sip._gi import Gst, GstApp, ensure_gst
 from pipecat_sip.call import SIPCall
 
-__all__ = ["MediaCallbacks", "SIPMediaPipeline"]
+__all__ = ["MediaCallbacks", "SIPMediaPipeline", "stop_all_media"]
 
 _counter = itertools.count(1)
+# Every pipeline not stopped yet, for stop_all_media() at shutdown.
+_live: weakref.WeakSet[SIPMediaPipeline] = weakref.WeakSet()
+
+
+async def stop_all_media(calls: Any = None) -> int:
+    """Stop (NULL state) every call pipeline of this process not stopped yet.
+
+    The runner calls it last at shutdown, after the bots had their chance to end their
+    pipelines, so nothing is left half-open.
+
+    Args:
+        calls: Only the pipelines of these :class:`SIPCall` objects (``None``: all).
+
+    Returns:
+        How many pipelines it had to stop.
+    """
+    ids = None if calls is None else {id(c) for c in calls}
+    left = [m for m in list(_live) if not m._stopped and (ids is None or id(m.call) in ids)]
+    for m in left:
+        logger.debug(f"{m.name}: stopping the pipeline at shutdown")
+    if left:
+        await asyncio.gather(*(m.stop() for m in left), return_exceptions=True)
+    return len(left)
 _EOS = object()
 
 
@@ -152,6 +176,7 @@ class SIPMediaPipeline:
         # Statistics (bytes of output audio actually handed to appsrc, bot audio only).
         self.bytes_pushed = 0
         self.flushes = 0
+        _live.add(self)
 
     # ------------------------------------------------------------------ state
 
@@ -301,6 +326,7 @@ class SIPMediaPipeline:
         if self._stopped:
             return
         self._stopped = True
+        _live.discard(self)
         self._writer_stop.set()
         self._gen += 1
         self._drain_queue()

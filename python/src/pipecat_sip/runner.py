@@ -27,7 +27,8 @@ A quickstart-style ``bot.py`` gains SIP with two imports and one
 
 ``python bot.py -t sip`` (or ``--transport sip``) answers SIP calls with the settings
 from the environment (``SIP_SERVER_HOST``, ``SIP_SERVER_PORT``, ``SIP_RTP_PORT_RANGE``,
-``SIP_PUBLIC_ADDRESS``, ``SIP_ALLOWED_SOURCES``, ``SIP_MAX_CALLS``; see
+``SIP_PUBLIC_ADDRESS``, ``SIP_ALLOWED_SOURCES``, ``SIP_MAX_CALLS``,
+``SIP_INVITE_RATE_LIMIT``, ``SIP_SHUTDOWN_TIMEOUT``; see
 :mod:`pipecat_sip.config`) and runs ``bot()`` once per answered call, many calls at
 once, each with its own GStreamer pipeline. Any other ``-t`` (or none) runs
 ``pipecat.runner.run.main()`` unchanged.
@@ -51,6 +52,7 @@ from pipecat.transports.base_transport import BaseTransport, TransportParams
 
 from pipecat_sip.call import SIPCall
 from pipecat_sip.config import SIPConfigError, SIPServerConfig
+from pipecat_sip.media import stop_all_media
 from pipecat_sip.server import SIPServer, SIPServerError, guess_public_host
 from pipecat_sip.transport import SIPParams, SIPTransport
 
@@ -62,6 +64,10 @@ __all__ = [
 ]
 
 BotFunction = Callable[[Any], Awaitable[None]]
+
+# After the agent stopped (BYE to every call), how long the bots get to end their
+# pipelines before their tasks are cancelled.
+_SESSION_END_GRACE = 5.0
 
 
 @dataclass
@@ -160,6 +166,7 @@ async def run_sip_server(
     config: SIPServerConfig,
     *,
     stop_event: asyncio.Event | None = None,
+    drain_event: asyncio.Event | None = None,
     on_ready: Callable[[SIPServer], None] | None = None,
     handle_signals: bool = True,
     cli_args: argparse.Namespace | None = None,
@@ -169,9 +176,13 @@ async def run_sip_server(
     Args:
         bot: The bot coroutine function.
         config: Server settings.
-        stop_event: Set it to stop the server (default: SIGINT/SIGTERM stop it).
+        stop_event: Set it to stop the server now: active calls get a BYE.
+        drain_event: Set it for a graceful shutdown: new INVITEs get 503, active calls
+            go on until they end or ``config.shutdown_timeout`` seconds passed (or
+            ``stop_event`` is set), then the rest get a BYE.
         on_ready: Called once the SIP socket is bound (e.g. to print how to call).
-        handle_signals: Install SIGINT/SIGTERM handlers that stop the server.
+        handle_signals: Install SIGINT/SIGTERM handlers: the first signal sets
+            ``drain_event`` (graceful shutdown), a second one ``stop_event``.
         cli_args: Parsed command line, passed on as ``runner_args.cli_args``.
 
     Raises:
@@ -180,6 +191,7 @@ async def run_sip_server(
     loop = asyncio.get_running_loop()
     stop = stop_event or asyncio.Event()
     sessions: set[asyncio.Task] = set()
+    live_calls: dict[int, SIPCall] = {}  # calls whose bot() has not finished
 
     server: SIPServer
 
@@ -197,8 +209,12 @@ async def run_sip_server(
                 logger.debug(f"bot() returned on call {call.call_id}; hanging up")
                 call.hangup()
             server.forget(call)
+            # Whatever the bot did, the call's pipeline ends in NULL.
+            await stop_all_media([call])
+            live_calls.pop(id(call), None)
 
     def on_call(call: SIPCall) -> None:
+        live_calls[id(call)] = call
         task = loop.create_task(run_call(call), name=f"sip-call-{call.call_id}")
         sessions.add(task)
         task.add_done_callback(sessions.discard)
@@ -206,27 +222,63 @@ async def run_sip_server(
     server = SIPServer(config, on_call, loop)
     server.start()
 
+    drain = drain_event or asyncio.Event()
+
+    def on_signal(sig: int) -> None:
+        name = signal.Signals(sig).name
+        if drain.is_set() or stop.is_set():
+            logger.warning(f"{name} again: stopping now")
+            stop.set()
+        else:
+            drain.set()
+
     installed: list[int] = []
     if handle_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, on_signal, sig)
                 installed.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
     try:
         if on_ready is not None:
             on_ready(server)
-        await stop.wait()
+        stop_wait = asyncio.ensure_future(stop.wait())
+        drain_wait = asyncio.ensure_future(drain.wait())
+        try:
+            await asyncio.wait({stop_wait, drain_wait}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop_wait.cancel()
+            drain_wait.cancel()
+        if drain.is_set() and not stop.is_set():
+            timeout = config.shutdown_timeout
+            server.drain()
+            active = server.active_calls
+            logger.info(
+                f"Shutting down: new calls get 503; waiting up to {timeout:g} s for "
+                f"{active} active call(s) to end (signal again to stop now)"
+            )
+            if await server.wait_idle(timeout, stop):
+                logger.info("All calls ended")
+            elif not stop.is_set():
+                logger.info(f"{server.active_calls} call(s) still active after {timeout:g} s")
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
         logger.info("Stopping: hanging up active calls")
         await server.stop()
+        # The agent ended every call (BYE); the bots see on_client_disconnected and
+        # end their pipelines. Give them a moment, then cancel what is left.
+        if sessions:
+            grace = 1.0 if stop.is_set() else _SESSION_END_GRACE
+            await asyncio.wait(list(sessions), timeout=grace)
         for t in list(sessions):
             t.cancel()
         if sessions:
             await asyncio.wait(list(sessions), timeout=10)
+        # Nothing half-open: every call's GStreamer pipeline is in NULL.
+        await stop_all_media(list(live_calls.values()))
+        live_calls.clear()
 
 
 def _print_banner(server: SIPServer) -> None:
@@ -242,7 +294,9 @@ def _print_banner(server: SIPServer) -> None:
         f"   baresip:   baresip -e \"/dial {uri}\"",
         f"   Linphone:  call {uri} (G.711 u-law/PCMU enabled)",
         f"   RTP ports: {server.config.rtp_port_range_str} (UDP; open them in the firewall)",
-        " Ctrl-C stops (active calls get a BYE).",
+        f" Ctrl-C/SIGTERM: new calls get 503, active ones get up to "
+        f"{server.config.shutdown_timeout:g} s, then a BYE;",
+        " a second Ctrl-C stops at once.",
         "=" * 68,
         "",
     ]
@@ -282,7 +336,9 @@ def main(
     parser = argparse.ArgumentParser(
         description="Pipecat bot on SIP calls (gst-sip). Settings come from the environment: "
         "SIP_SERVER_HOST (0.0.0.0), SIP_SERVER_PORT (6060), SIP_RTP_PORT_RANGE (10000-15000), "
-        "SIP_PUBLIC_ADDRESS, SIP_ALLOWED_SOURCES (CIDR list), SIP_MAX_CALLS (0 = no limit).",
+        "SIP_PUBLIC_ADDRESS, SIP_ALLOWED_SOURCES (CIDR list), SIP_MAX_CALLS (0 = no limit), "
+        "SIP_INVITE_RATE_LIMIT (10 new INVITEs/s per source, 0 = no limit), "
+        "SIP_SHUTDOWN_TIMEOUT (10 s for active calls to end after SIGINT/SIGTERM).",
     )
     parser.add_argument("-t", "--transport", default="sip", help="sip (other values: Pipecat's runner)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")

@@ -128,6 +128,7 @@ class SIPServer:
         if cfg.allowed_sources:
             agent.set_property("allowed-sources", ",".join(cfg.allowed_sources))
         agent.set_property("max-calls", int(cfg.max_calls))
+        agent.set_property("invite-rate-limit", int(cfg.invite_rate_limit))
         if cfg.user_agent:
             agent.set_property("user-agent", cfg.user_agent)
         self._handler_id = agent.connect("incoming-call", self._on_incoming_call)
@@ -178,6 +179,46 @@ class SIPServer:
             call: The call.
         """
         self._calls.pop(call.call_id, None)
+
+    @property
+    def active_calls(self) -> int:
+        """Calls the agent has not ended yet (ringing or answered)."""
+        if self._agent is None:
+            return 0
+        try:
+            return int(self._agent.get_active_calls())
+        except (AttributeError, TypeError):
+            return int(self._agent.get_property("active-calls"))
+
+    @property
+    def draining(self) -> bool:
+        """Whether :meth:`drain` was called: new INVITEs get 503."""
+        return self._agent is not None and bool(self._agent.get_property("draining"))
+
+    def drain(self) -> None:
+        """Start a graceful shutdown: new INVITEs get 503 with Retry-After, the calls
+        already there go on. Follow with :meth:`wait_idle` and :meth:`stop`."""
+        if self._agent is not None:
+            self._agent.drain()
+
+    async def wait_idle(self, timeout: float, stop: asyncio.Event | None = None) -> bool:
+        """Wait until no call is active, ``timeout`` seconds passed or ``stop`` is set.
+
+        Args:
+            timeout: Longest wait in seconds.
+            stop: Ends the wait early when set.
+
+        Returns:
+            Whether every call had ended.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, timeout)
+        while self.active_calls > 0:
+            left = deadline - loop.time()
+            if left <= 0 or (stop is not None and stop.is_set()):
+                return False
+            await asyncio.sleep(min(0.1, left))
+        return True
 
     async def stop(self) -> None:
         """Stop the agent: BYE to active calls, reject ringing ones, close sockets."""
