@@ -7,53 +7,7 @@
 
 #include "testuac.h"
 #include "testutil.h"
-
-typedef struct
-{
-  GstElement *pipeline;
-  GstElement *src;
-  GstBus *bus;
-  TestUac *uac;
-} Call;
-
-static void
-start_pipeline (Call * c, const gchar * desc)
-{
-  GError *err = NULL;
-
-  c->pipeline = gst_parse_launch (desc, &err);
-  fail_unless (c->pipeline != NULL, "%s: %s", desc, err ? err->message : "");
-  c->src = gst_bin_get_by_name (GST_BIN (c->pipeline), "src");
-  fail_unless (c->src != NULL);
-  c->bus = gst_element_get_bus (c->pipeline);
-  fail_unless (gst_element_set_state (c->pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-}
-
-static void
-place_call (Call * c)
-{
-  GstMessage *msg;
-
-  c->uac = test_uac_new (test_bound_port (c->src));
-  test_uac_send_invite (c->uac, FALSE);
-  fail_unless_equals_int (test_uac_wait_final (c->uac, 5000), 200);
-  test_uac_send_ack (c->uac);
-  msg = test_wait_element_message (c->bus, "sip-call-answered", 2000);
-  fail_unless (msg != NULL, "call not answered");
-  gst_message_unref (msg);
-}
-
-static void
-stop_pipeline (Call * c)
-{
-  gst_element_set_state (c->pipeline, GST_STATE_NULL);
-  if (c->uac)
-    test_uac_free (c->uac);
-  gst_object_unref (c->bus);
-  gst_object_unref (c->src);
-  gst_object_unref (c->pipeline);
-}
+#include "testcall.h"
 
 typedef struct
 {
