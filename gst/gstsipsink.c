@@ -39,8 +39,8 @@
  *
  * While the call is up and there is no audio to send (the bot is silent),
  * sipsink sends packets of silence instead, so that trunks and NATs do not
- * drop the call (#GstSipSink:send-silence); sequence numbers and timestamps
- * run on across audio and silence.
+ * drop the call (#GstSipSink:send-silence, off by default); sequence numbers
+ * and timestamps run on across audio and silence.
  *
  * When EOS reaches sipsink, it hangs up (BYE) once the last packet has been
  * played out, then passes EOS on to the pipeline.
@@ -72,7 +72,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_sink_debug);
 #define GST_CAT_DEFAULT gst_sip_sink_debug
 
 #define PTIME (20 * GST_MSECOND)
-#define DEFAULT_SEND_SILENCE TRUE
+#define DEFAULT_SEND_SILENCE FALSE
 
 /* silence is sent when the audio sent so far ran out this long ago */
 #define SILENCE_GAP (60 * GST_MSECOND)
@@ -224,6 +224,12 @@ gst_sip_sink_class_init (GstSipSinkClass * klass)
    * trunks, session border controllers and NATs do not drop a call whose
    * bot is silent. Sequence numbers and timestamps continue across them.
    * Nothing is sent before the call is established, on hold, or after EOS.
+   *
+   * Off by default: audio that reaches sipsink later than 60 ms after the
+   * previous packet's end (an echo through the jitter buffer, a stalled
+   * upstream) is sent after the silence already inserted, so the stream
+   * drifts behind and a caller hears it garbled. Turn it on for a bot that
+   * feeds sipsink in time (the Pipecat transport fills its own silence).
    */
   g_object_class_install_property (gobject_class, PROP_SEND_SILENCE,
       g_param_spec_boolean ("send-silence", "Send silence",

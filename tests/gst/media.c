@@ -164,10 +164,10 @@ GST_START_TEST (test_media_properties)
   g_object_get (sink, "stats", &stats, NULL);
   fail_unless (stats == NULL);
   {
-    gboolean send_silence = FALSE;
+    gboolean send_silence = TRUE;
 
     g_object_get (sink, "send-silence", &send_silence, NULL);
-    fail_unless (send_silence);
+    fail_if (send_silence);
   }
 
   {
@@ -842,7 +842,7 @@ GST_START_TEST (test_media_silence)
 
   start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 ! "
       "fakesink async=false audiotestsrc is-live=true wave=sine ! "
-      "valve name=v drop=true ! sipsink name=sink");
+      "valve name=v drop=true ! sipsink name=sink send-silence=true");
   valve = gst_bin_get_by_name (GST_BIN (c.pipeline), "v");
   place_call (&c);
 
