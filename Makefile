@@ -24,7 +24,8 @@ APT_PACKAGES = \
 	gobject-introspection libgirepository1.0-dev gir1.2-gstreamer-1.0 \
 	python3 python3-gi python3-gst-1.0 python3-venv \
 	python3-pytest python3-numpy \
-	sip-tester baresip sox espeak-ng iproute2 wireshark-common
+	sip-tester baresip sox espeak-ng iproute2 nftables wireshark-common \
+	clang libclang-rt-14-dev valgrind
 
 # root runs apt-get directly; anyone else goes through sudo when it exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && echo sudo; })
