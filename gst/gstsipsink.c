@@ -39,7 +39,7 @@
  *
  * While the call is up and there is no audio to send (the bot is silent),
  * sipsink sends packets of silence instead, so that trunks and NATs do not
- * drop the call (#GstSipSink:send-silence, off by default); sequence numbers
+ * drop the call (#GstSipSink:send-silence, on by default); sequence numbers
  * and timestamps run on across audio and silence.
  *
  * When EOS reaches sipsink, it hangs up (BYE) once the last packet has been
@@ -60,6 +60,7 @@
 #endif
 
 #include <string.h>
+#include <gst/base/gstbasesink.h>
 #include <gst/rtp/rtp.h>
 #include <sip.h>
 
@@ -72,9 +73,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_sink_debug);
 #define GST_CAT_DEFAULT gst_sip_sink_debug
 
 #define PTIME (20 * GST_MSECOND)
-#define DEFAULT_SEND_SILENCE FALSE
+#define DEFAULT_SEND_SILENCE TRUE
 
-/* silence is sent when the audio sent so far ran out this long ago */
+/* silence is sent when the audio sent so far ran out this long ago (plus
+ * the pipeline latency) */
 #define SILENCE_GAP (60 * GST_MSECOND)
 /* a G.711 u-law packet of silence */
 #define ULAW_SILENCE 0xff
@@ -220,16 +222,12 @@ gst_sip_sink_class_init (GstSipSinkClass * klass)
    * GstSipSink:send-silence:
    *
    * While the call is up (and not on hold), send RTP packets of silence
-   * whenever there is no audio to send (nothing came for 60 ms), so that
-   * trunks, session border controllers and NATs do not drop a call whose
-   * bot is silent. Sequence numbers and timestamps continue across them.
-   * Nothing is sent before the call is established, on hold, or after EOS.
-   *
-   * Off by default: audio that reaches sipsink later than 60 ms after the
-   * previous packet's end (an echo through the jitter buffer, a stalled
-   * upstream) is sent after the silence already inserted, so the stream
-   * drifts behind and a caller hears it garbled. Turn it on for a bot that
-   * feeds sipsink in time (the Pipecat transport fills its own silence).
+   * whenever there is no audio to send, so that trunks, session border
+   * controllers and NATs do not drop a call whose bot is silent. A pause
+   * is audio that did not arrive within 60 ms plus the pipeline latency
+   * (audio that waited in a jitter buffer, like an echo, is not a pause).
+   * Sequence numbers and timestamps continue across the silence. Nothing is
+   * sent before the call is established, on hold, or after EOS.
    */
   g_object_class_install_property (gobject_class, PROP_SEND_SILENCE,
       g_param_spec_boolean ("send-silence", "Send silence",
@@ -796,7 +794,7 @@ gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
   GSocket *socket = NULL;
   GSocketAddress *dest = NULL, *to;
   GstSipCallMedia *media = NULL;
-  GstClockTime now, base_time;
+  GstClockTime now, base_time, gap;
   SipCall *call;
 
   if (!self)
@@ -805,6 +803,10 @@ gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
   base_time = gst_element_get_base_time (GST_ELEMENT (self));
   now = gst_clock_get_time (clock);
   now = now > base_time ? now - base_time : 0;
+  /* audio reaches the udpsink up to the pipeline latency after its running
+   * time (an echo waits in the jitter buffer) and is sent at running time +
+   * latency: only a gap beyond that is a pause in the audio */
+  gap = SILENCE_GAP + gst_base_sink_get_latency (GST_BASE_SINK (self->udpsink));
 
   g_mutex_lock (&self->lock);
   call = self->call;
@@ -820,10 +822,10 @@ gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
   }
   if (!GST_CLOCK_TIME_IS_VALID (self->last_end_rt)) {
     self->last_end_rt = now;
-  } else if (now >= self->last_end_rt + SILENCE_GAP) {
-    if (now > self->last_end_rt + G_N_ELEMENTS (bufs) * PTIME + SILENCE_GAP)
-      self->last_end_rt = now - SILENCE_GAP;    /* the clock jumped */
-    while (n < G_N_ELEMENTS (bufs) && now >= self->last_end_rt + SILENCE_GAP) {
+  } else if (now >= self->last_end_rt + gap) {
+    if (now > self->last_end_rt + G_N_ELEMENTS (bufs) * PTIME + gap)
+      self->last_end_rt = now - gap;    /* the clock jumped */
+    while (n < G_N_ELEMENTS (bufs) && now >= self->last_end_rt + gap) {
       bufs[n++] = gst_sip_sink_make_silence (self, self->last_end_rt);
       self->last_end_rt += PTIME;
     }

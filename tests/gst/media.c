@@ -164,10 +164,10 @@ GST_START_TEST (test_media_properties)
   g_object_get (sink, "stats", &stats, NULL);
   fail_unless (stats == NULL);
   {
-    gboolean send_silence = TRUE;
+    gboolean send_silence = FALSE;
 
     g_object_get (sink, "send-silence", &send_silence, NULL);
-    fail_if (send_silence);
+    fail_unless (send_silence);
   }
 
   {
