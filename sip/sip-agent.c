@@ -32,6 +32,12 @@
  * Timers: T1, T2 and T4 are 500 ms, 4 s and 5 s (RFC 3261 Table 4); the
  * environment variables SIP_TIMER_T1_MS, SIP_TIMER_T2_MS and
  * SIP_TIMER_T4_MS, read by sip_agent_start(), override them (for tests).
+ *
+ * At most 16384 transactions live at once (each for up to 64*T1 = 32 s
+ * after its final response; SIP_MAX_TRANSACTIONS overrides it); new
+ * requests beyond that are dropped.  Requests refused by policy (403 for
+ * allowed-sources, 503 for invite-rate-limit) are answered statelessly,
+ * keeping no state at all.
  */
 
 #include "sip-private.h"
@@ -479,6 +485,39 @@ sip_agent_new_response (SipAgent * agent, const osip_message_t * request,
   sip_agent_add_user_agent (agent, response, "Server");
   g_free (tag);
   return response;
+}
+
+/* RFC 3261 8.2.7 without a transaction (like Kamailio's sl_send_reply):
+ * for requests refused before any state is kept, so that a flood of them
+ * costs no memory; a retransmission gets the same answer again */
+static void
+respond_stateless (SipAgent * agent, const osip_message_t * request,
+    GSocketAddress * dest, guint status_code, const gchar * reason,
+    const gchar * retry_after)
+{
+  osip_message_t *response = sip_agent_new_response (agent, request,
+      status_code, reason, NULL);
+  gsize len = 0;
+  gchar *text;
+
+  if (retry_after)
+    osip_message_set_header (response, "Retry-After", retry_after);
+  text = sip_message_to_string (response, &len);
+  if (text)
+    sip_transport_send (agent->transport, dest, text, len);
+  g_free (text);
+  osip_message_free (response);
+}
+
+/* logs "what happened @count times" at most every 10 s, so that a flood
+ * does not flood the log; TRUE when it logged and the count restarts */
+static gboolean
+log_summary_due (gint64 * logged, gint64 now)
+{
+  if (*logged != 0 && now - *logged < 10 * G_USEC_PER_SEC)
+    return FALSE;
+  *logged = now;
+  return TRUE;
 }
 
 /**
@@ -977,15 +1016,13 @@ check_invite_rate (SipAgent * agent, Datagram * dgram)
     agent->rate_refused++;
   else
     agent->rate_dropped++;
-  if (agent->rate_logged == 0
-      || now - agent->rate_logged >= 10 * G_USEC_PER_SEC) {
+  if (log_summary_due (&agent->rate_logged, now)) {
     gchar *ip = g_inet_address_to_string (dgram->source_ip);
     g_message ("invite-rate-limit (%u/s per source): %u INVITE(s) refused "
         "with 503 and %u dropped; the latest from %s", rate,
         agent->rate_refused, agent->rate_dropped, ip);
     g_free (ip);
     agent->rate_refused = agent->rate_dropped = 0;
-    agent->rate_logged = now;
   } else {
     gchar *ip = g_inet_address_to_string (dgram->source_ip);
     g_debug ("INVITE from %s %s: over invite-rate-limit", ip,
@@ -1022,23 +1059,31 @@ receive_request (SipAgent * agent, osip_message_t * req, Datagram * dgram)
   if (sip_transaction_layer_absorb_request (agent->layer, req, dgram->source))
     goto drop;
 
+  /* a new transaction would be over SIP_MAX_TRANSACTIONS: drop the request
+   * (the peer retransmits; a flood costs nothing more) */
+  if (!ack && sip_transaction_layer_get_size (agent->layer)
+      >= agent->max_transactions) {
+    agent->overload_dropped++;
+    if (log_summary_due (&agent->overload_logged, g_get_monotonic_time ())) {
+      g_message ("%u live transactions (the most, SIP_MAX_TRANSACTIONS): "
+          "%u request(s) dropped; the latest: %s from %s",
+          sip_transaction_layer_get_size (agent->layer),
+          agent->overload_dropped, req->sip_method, source_ip);
+      agent->overload_dropped = 0;
+    }
+    goto drop;
+  }
+
   /* invite-rate-limit: a new INVITE, before any other work is done */
   if (!ack && strcmp (req->sip_method, "INVITE") == 0
       && sip_message_get_to_tag (req) == NULL) {
     switch (check_invite_rate (agent, dgram)) {
       case SIP_RATE_ALLOW:
         break;
-      case SIP_RATE_REFUSE:{
-        osip_message_t *resp;
-
-        tr = sip_transaction_server_new (agent->layer, req, dgram->source);
-        resp = sip_agent_new_response (agent, req, 503,
-            "Service Unavailable - rate limit", NULL);
-        osip_message_set_header (resp, "Retry-After", RATE_LIMIT_RETRY_AFTER);
-        sip_transaction_respond (tr, resp);
-        req = NULL;
+      case SIP_RATE_REFUSE:
+        respond_stateless (agent, req, dgram->source, 503,
+            "Service Unavailable - rate limit", RATE_LIMIT_RETRY_AFTER);
         goto drop;
-      }
       case SIP_RATE_DROP:
         goto drop;
     }
@@ -1047,11 +1092,14 @@ receive_request (SipAgent * agent, osip_message_t * req, Datagram * dgram)
   update_sources (agent);
   if (!sip_policy_source_allowed (agent->sources, dgram->source_ip)) {
     if (!ack) {
-      g_message ("%s from %s refused with 403: not in allowed-sources",
-          req->sip_method, source_ip);
-      tr = sip_transaction_server_new (agent->layer, req, dgram->source);
-      sip_agent_respond (agent, tr, 403, NULL, NULL);
-      req = NULL;
+      agent->forbidden++;
+      if (log_summary_due (&agent->forbidden_logged, g_get_monotonic_time ())) {
+        g_message ("%u request(s) refused with 403: not in allowed-sources; "
+            "the latest: %s from %s", agent->forbidden, req->sip_method,
+            source_ip);
+        agent->forbidden = 0;
+      }
+      respond_stateless (agent, req, dgram->source, 403, NULL, NULL);
     }
     goto drop;
   }
@@ -1256,7 +1304,7 @@ agent_thread (gpointer data)
 }
 
 static guint
-timer_from_env (const gchar * name, guint fallback)
+uint_from_env (const gchar * name, guint fallback)
 {
   const gchar *value = g_getenv (name);
   guint64 ms;
@@ -1350,10 +1398,14 @@ sip_agent_start (SipAgent * agent, GError ** error)
   bound = local ? sip_socket_address_get_port (local) : port;
   g_clear_object (&local);
 
-  agent->timers.t1 = timer_from_env ("SIP_TIMER_T1_MS", SIP_TIMER_T1_DEFAULT);
-  agent->timers.t2 = timer_from_env ("SIP_TIMER_T2_MS",
+  agent->timers.t1 = uint_from_env ("SIP_TIMER_T1_MS", SIP_TIMER_T1_DEFAULT);
+  agent->timers.t2 = uint_from_env ("SIP_TIMER_T2_MS",
       MAX (SIP_TIMER_T2_DEFAULT, agent->timers.t1));
-  agent->timers.t4 = timer_from_env ("SIP_TIMER_T4_MS", SIP_TIMER_T4_DEFAULT);
+  agent->timers.t4 = uint_from_env ("SIP_TIMER_T4_MS", SIP_TIMER_T4_DEFAULT);
+  agent->max_transactions = uint_from_env ("SIP_MAX_TRANSACTIONS",
+      SIP_MAX_TRANSACTIONS_DEFAULT);
+  agent->overload_dropped = agent->forbidden = 0;
+  agent->overload_logged = agent->forbidden_logged = 0;
 
   agent->host_address = host_address;
   agent->pool = pool;

@@ -55,6 +55,11 @@ struct _SipAgent
   guint rate_refused;           /* since rate_logged */
   guint rate_dropped;
   gint64 rate_logged;
+  guint max_transactions;       /* SIP_MAX_TRANSACTIONS */
+  guint overload_dropped;       /* since overload_logged */
+  gint64 overload_logged;
+  guint forbidden;              /* 403s since forbidden_logged */
+  gint64 forbidden_logged;
 };
 
 struct _SipCall

@@ -42,6 +42,10 @@ typedef struct
 #define SIP_TIMER_T2_DEFAULT 4000
 #define SIP_TIMER_T4_DEFAULT 5000
 
+/* most live transactions at once (each lives up to 64*T1 = 32 s): new
+ * requests beyond it are dropped, so a flood cannot grow memory */
+#define SIP_MAX_TRANSACTIONS_DEFAULT 16384
+
 void sip_timers_init (SipTimers * timers);
 
 /* A client transaction's outcome: the final response, or NULL on timeout

@@ -279,6 +279,20 @@ count_status (GHashTable * finals, guint status)
   return n;
 }
 
+/* sends @n new requests, each in its own dialog and transaction */
+static void
+send_new_requests (TestAgent * ta, TestPeer * peer, const gchar * method,
+    const gchar * body, guint n)
+{
+  for (guint i = 0; i < n; i++) {
+    TestDialog *d = test_dialog_new (peer, ta->port);
+    gchar *req = test_dialog_request (d, method, NULL, 0, NULL, body);
+    test_peer_send (peer, ta->port, req);
+    g_free (req);
+    test_dialog_free (d);
+  }
+}
+
 /* a flood of INVITEs from 127.0.0.2, over real UDP */
 static void
 test_invite_rate_limit (void)
@@ -297,13 +311,7 @@ test_invite_rate_limit (void)
     goto out;
   }
 
-  for (guint i = 0; i < sent; i++) {
-    TestDialog *d = test_dialog_new (flooder, ta->port);
-    gchar *req = test_dialog_request (d, "INVITE", NULL, 0, NULL, sdp);
-    test_peer_send (flooder, ta->port, req);
-    g_free (req);
-    test_dialog_free (d);
-  }
+  send_new_requests (ta, flooder, "INVITE", sdp, sent);
   finals = collect_finals (flooder, 500);
   answered = count_status (finals, 480);
   refused = count_status (finals, 503);
@@ -352,6 +360,42 @@ out:
   test_agent_free (ta);
 }
 
+/* SIP_MAX_TRANSACTIONS bounds the live transactions: a flood of new
+ * requests is dropped beyond it, and refused requests keep no state */
+static void
+test_transaction_limit (void)
+{
+  TestAgent *ta;
+  TestPeer *peer = test_peer_new ();
+  GHashTable *finals;
+
+  g_setenv ("SIP_MAX_TRANSACTIONS", "10", TRUE);
+  ta = test_agent_new (TEST_ANSWER_NONE, NULL);
+  g_unsetenv ("SIP_MAX_TRANSACTIONS");
+
+  send_new_requests (ta, peer, "OPTIONS", NULL, 25);
+  finals = collect_finals (peer, 500);
+  g_assert_cmpuint (count_status (finals, 200), ==, 10);
+  g_assert_cmpuint (g_hash_table_size (finals), ==, 10);
+  g_hash_table_unref (finals);
+
+  /* Timer J (64*T1) ends them: room again */
+  g_usleep ((64 * TEST_T1_MS + 300) * 1000);
+  g_assert_cmpuint (request_status (ta, "OPTIONS"), ==, 200);
+
+  /* answered statelessly: 403s for strangers take no room */
+  g_object_set (ta->agent, "allowed-sources", "192.0.2.0/24", NULL);
+  send_new_requests (ta, peer, "OPTIONS", NULL, 25);
+  finals = collect_finals (peer, 500);
+  g_assert_cmpuint (count_status (finals, 403), ==, 25);
+  g_hash_table_unref (finals);
+  g_object_set (ta->agent, "allowed-sources", NULL, NULL);
+  g_assert_cmpuint (request_status (ta, "OPTIONS"), ==, 200);
+
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
 static void
 test_rate_limit_default (void)
 {
@@ -374,6 +418,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/policy/rate-limiter", test_rate_limiter);
   g_test_add_func ("/sip/policy/invite-rate-limit", test_invite_rate_limit);
   g_test_add_func ("/sip/policy/rate-limit-default", test_rate_limit_default);
+  g_test_add_func ("/sip/policy/transaction-limit", test_transaction_limit);
 
   return g_test_run ();
 }
