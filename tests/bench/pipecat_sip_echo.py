@@ -37,6 +37,7 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rtp-port-range", default="10000-15000", help="RTP ports, LOW-HIGH")
     p.add_argument("--host", default="127.0.0.1", help="listen address (SIP and RTP)")
     p.add_argument("--bot", choices=("echo", "bargein"), default="echo", help="bot mode")
+    p.add_argument("--asyncio-loop", action="store_true", help="standard asyncio loop, not uvloop")
     p.add_argument("--log-level", default="WARNING", help="loguru level (WARNING: quiet under load)")
     return p.parse_args(argv)
 
@@ -71,7 +72,18 @@ def main(argv: list[str] | None = None) -> None:
     def ready(_server: Any) -> None:
         print("READY", flush=True)
 
-    asyncio.run(run_sip_server(bot, config, on_ready=ready))
+    # The same event loop as the websocket reference (uvicorn picks uvloop when
+    # installed); --asyncio-loop keeps the standard one.
+    server = run_sip_server(bot, config, on_ready=ready)
+    if args.asyncio_loop:
+        asyncio.run(server)
+        return
+    try:
+        import uvloop  # type: ignore[import-not-found]
+    except ImportError:
+        asyncio.run(server)
+    else:
+        uvloop.run(server)
 
 
 if __name__ == "__main__":
