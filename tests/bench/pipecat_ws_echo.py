@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import uuid
 from pathlib import Path
@@ -104,6 +105,12 @@ def main(argv: list[str] | None = None) -> None:
     logger.add(sys.stderr, level=args.log_level)
     config = uvicorn.Config(make_app(args.bot), host=args.host, port=args.port, log_level="warning")
     server = uvicorn.Server(config)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal under the
+    # handler it found: make that an exit with status 0.
+    def _exit(_sig: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _exit)
     # The event loop uvicorn.run() (Pipecat's runner) would use: uvloop when installed.
     asyncio_run(_serve(server), loop_factory=config.get_loop_factory())
 
