@@ -27,14 +27,21 @@ from loguru import logger  # noqa: E402
 
 from echo_bot import SAMPLE_RATE, run_bot  # noqa: E402
 from pipecat_sip import SIPParams  # noqa: E402
-from pipecat_sip.config import SIPServerConfig, _parse_range  # noqa: E402
+from pipecat_sip.config import SIPServerConfig  # noqa: E402
 from pipecat_sip.runner import create_transport, run_sip_server  # noqa: E402
+
+
+def _port_range(text: str) -> tuple[int, int]:
+    lo, sep, hi = text.partition("-")
+    if not sep or not lo.strip().isdigit() or not hi.strip().isdigit() or int(hi) <= int(lo):
+        raise argparse.ArgumentTypeError(f"expected LOW-HIGH, not {text!r}")
+    return int(lo), int(hi)
 
 
 def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=int, default=6060, help="SIP UDP port")
-    p.add_argument("--rtp-port-range", default="10000-15000", help="RTP ports, LOW-HIGH")
+    p.add_argument("--rtp-port-range", type=_port_range, default="10000-15000", help="RTP ports, LOW-HIGH")
     p.add_argument("--host", default="127.0.0.1", help="listen address (SIP and RTP)")
     p.add_argument("--bot", choices=("echo", "bargein"), default="echo", help="bot mode")
     p.add_argument("--asyncio-loop", action="store_true", help="standard asyncio loop, not uvloop")
@@ -50,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     config = SIPServerConfig(
         host=args.host,
         port=args.port,
-        rtp_port_range=_parse_range("--rtp-port-range", args.rtp_port_range),
+        rtp_port_range=args.rtp_port_range,
         invite_rate_limit=0,  # the load generator places every call from one address
         shutdown_timeout=0.0,  # SIGTERM: BYE to every call at once
     )
