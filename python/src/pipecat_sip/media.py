@@ -8,7 +8,7 @@
 
 ::
 
-    sipsrc call=<Sip.Call> ! queue ! audioconvert ! audioresample
+    sipsrc call=<Sip.Call> ! audioconvert ! audioresample
         ! capsfilter caps=audio/x-raw,format=S16LE,rate=<in>,channels=1 ! appsink
     appsrc format=time is-live=true ! audioconvert ! audioresample ! sipsink
 
@@ -16,16 +16,19 @@
 call's RTP socket. All resampling between the call's 8 kHz G.711 and the Pipecat
 pipeline's rates is done by GStreamer, in C.
 
-Threads: appsink's ``new-sample`` runs in a GStreamer streaming thread and hands each
-buffer to a callback (the transport pushes it into Pipecat with
-``asyncio.run_coroutine_threadsafe``). Output audio goes through a small bounded
-queue to one writer thread that pushes it into appsrc; appsrc blocks when it holds
-``out_queue_ms`` of audio, and ``sipsink`` (udpsink ``sync=TRUE``) drains it in real
-time, so writes are paced by GStreamer and never block the event loop. While the bot
-is silent the writer keeps appsrc topped up with silence (RTP keeps flowing; trunks
-and NATs drop silent calls). Barge-in (:meth:`SIPMediaPipeline.flush`) sends
-flush-start/flush-stop(reset_time=False) through appsrc, which drops everything queued
-in appsrc, the converters and the RTP payloader, and restarts the timestamps.
+Threads: Python runs only on the asyncio loop; GStreamer's streaming threads never
+take the GIL. Every 10 ms one task per loop pulls the caller audio waiting in the
+appsinks of all calls (``try_pull_sample(0)``), so a process with many calls wakes
+the loop 100 times a second, not once per packet per call. Bot audio is pushed into
+appsrc from the loop with running-time timestamps a little ahead of the clock, and
+:meth:`SIPMediaPipeline.write` sleeps (asyncio) while more than ``out_queue_ms`` is
+queued ahead, so writes are paced like an audio device; ``sipsink`` (udpsink
+``sync=TRUE``) sends in real time. While the bot is silent a loop timer tops appsrc up
+with silence (RTP keeps flowing; trunks and NATs drop silent calls). Barge-in
+(:meth:`SIPMediaPipeline.flush`) sends flush-start/flush-stop(reset_time=False)
+through appsrc, which drops everything queued in appsrc, the converters and the RTP
+payloader, and restarts the timestamps. State changes run in a small thread pool
+shared by all calls.
 Bus messages are read with a bus sync handler (no GLib main loop needed) and
 delivered to the asyncio loop with ``call_soon_threadsafe``.
 """
@@ -34,12 +37,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import queue
-import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,66 @@ async def stop_all_media(calls: Any = None) -> int:
     if left:
         await asyncio.gather(*(m.stop() for m in left), return_exceptions=True)
     return len(left)
-_EOS = object()
+
+# State changes (PLAYING, NULL) may wait a little: they run in this pool, shared by
+# every call of the process, never on the event loop.
+_ctl_pool: ThreadPoolExecutor | None = None
+
+# How often caller audio is pulled from the appsinks (adds 5 ms to the echo on average).
+_POLL_PERIOD = 0.010
+
+
+def _ctl_executor() -> ThreadPoolExecutor:
+    global _ctl_pool
+    if _ctl_pool is None:
+        _ctl_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sip-media-ctl")
+    return _ctl_pool
+
+
+class _InputPoller:
+    """Pulls the caller audio of every call of one event loop, every ``_POLL_PERIOD``."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self._media: dict[int, SIPMediaPipeline] = {}
+        self._task: asyncio.Task | None = None
+
+    def add(self, media: SIPMediaPipeline) -> None:
+        self._media[id(media)] = media
+        if self._task is None or self._task.done():
+            self._task = self._loop.create_task(self._run(), name="sip-media-input")
+
+    def discard(self, media: SIPMediaPipeline) -> None:
+        self._media.pop(id(media), None)
+
+    async def _run(self) -> None:
+        loop = self._loop
+        next_t = loop.time()
+        while self._media:
+            for media in list(self._media.values()):
+                try:
+                    await media._pull_input()
+                except Exception as e:  # one call's failure must not stop the others
+                    logger.error(f"{media.name}: reading caller audio failed: {e}")
+                    self.discard(media)
+            next_t += _POLL_PERIOD
+            delay = next_t - loop.time()
+            if delay < 0:  # late: do not try to catch up with a burst of wake-ups
+                next_t = loop.time()
+                delay = 0
+            await asyncio.sleep(delay)
+
+
+_pollers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _InputPoller] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _poller(loop: asyncio.AbstractEventLoop) -> _InputPoller:
+    p = _pollers.get(loop)
+    if p is None:
+        p = _pollers[loop] = _InputPoller(loop)
+    return p
 
 
 @dataclass
@@ -82,15 +142,16 @@ class MediaCallbacks:
     """Where the media layer reports to. All but ``on_audio`` run on the asyncio loop.
 
     Parameters:
-        on_audio: Called in a GStreamer streaming thread with each chunk of caller
-            audio (S16LE mono at the input rate). Must not block.
+        on_audio: Called on the asyncio loop with each chunk of caller audio (S16LE
+            mono at the input rate). It may return an awaitable, awaited before the
+            next chunk is delivered; it must not block.
         on_dtmf: A DTMF digit (``"0"``-``"9"``, ``"*"``, ``"#"``, ``"A"``-``"D"``) arrived.
         on_connected: The call is up (ACK received).
         on_ended: The call ended; the argument is the end reason.
         on_error: GStreamer reported an error; the argument is its text.
     """
 
-    on_audio: Callable[[bytes], None] | None = None
+    on_audio: Callable[[bytes], Awaitable[None] | None] | None = None
     on_dtmf: Callable[[str], None] | None = None
     on_connected: Callable[[], None] | None = None
     on_ended: Callable[[str], None] | None = None
@@ -150,12 +211,13 @@ class SIPMediaPipeline:
         self._appsrc: GstApp.AppSrc | None = None
         self._appsink: GstApp.AppSink | None = None
 
-        # Output writer thread state.
-        self._out_q: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=2)
-        self._gen = 0
-        self._push_lock = threading.Lock()
-        self._writer: threading.Thread | None = None
-        self._writer_stop = threading.Event()
+        # Output state (all on the asyncio loop).
+        self._output_started = False
+        self._idle_handle: asyncio.TimerHandle | None = None
+        self._last_audio = -1e9
+        self._silence_chunk = b""
+        # base time on the time.monotonic_ns() scale, once known (see _running_time)
+        self._mono_base: int | None = None
         self._next_pts: int | None = None
         self._jitter_margin = 40 * Gst.MSECOND
         self._discont = True
@@ -169,9 +231,6 @@ class SIPMediaPipeline:
         self._end_reason: str | None = None
         self._ended_event = asyncio.Event()
         self._state_handler_id: int | None = None
-        # GStreamer calls that may wait a little (state changes, flushes) run in this
-        # call's own thread, never on the event loop nor in the loop's shared pool.
-        self._ctl = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-ctl")
 
         # Statistics (bytes of output audio actually handed to appsrc, bot audio only).
         self.bytes_pushed = 0
@@ -216,13 +275,9 @@ class SIPMediaPipeline:
         self._src_answers = src.find_property("auto-answer") is not None
         if self._src_answers:
             src.set_property("auto-answer", bool(self._auto_answer))
-        # A queue (its own thread) after sipsrc: the appsink callback needs Python's GIL,
-        # and a busy interpreter must not hold up the jitter buffer's output (it would
-        # drop the late packets). It absorbs up to 2 s of caller audio.
-        q_in = self._make("queue", "in_queue")
-        q_in.set_property("max-size-buffers", 0)
-        q_in.set_property("max-size-bytes", 0)
-        q_in.set_property("max-size-time", 2 * Gst.SECOND)
+        # No queue and no signal: the streaming thread never waits for Python's GIL
+        # (the loop pulls from appsink), so a busy interpreter cannot hold up the
+        # jitter buffer's output. appsink keeps up to 1 s of caller audio.
         conv_in = self._make("audioconvert", "in_convert")
         res_in = self._make("audioresample", "in_resample")
         caps_in = self._make("capsfilter", "in_caps")
@@ -233,28 +288,27 @@ class SIPMediaPipeline:
             ),
         )
         sink = self._make("appsink", "appsink")
-        sink.set_property("emit-signals", True)
+        sink.set_property("emit-signals", False)
         sink.set_property("sync", False)
         sink.set_property("async", False)
         sink.set_property("max-buffers", 50)
         sink.set_property("drop", True)
-        sink.connect("new-sample", self._on_new_sample)
 
         appsrc = self._make("appsrc", "appsrc")
         appsrc.set_property("format", Gst.Format.TIME)
         appsrc.set_property("is-live", True)
         appsrc.set_property("do-timestamp", False)
-        appsrc.set_property("block", True)
+        appsrc.set_property("block", False)  # paced by write(), never blocks the loop
         appsrc.set_property("emit-signals", False)
         conv_out = self._make("audioconvert", "out_convert")
         res_out = self._make("audioresample", "out_resample")
         sipsink = self._make("sipsink", "sipsink")
 
-        for el in (src, q_in, conv_in, res_in, caps_in, sink, appsrc, conv_out, res_out, sipsink):
+        for el in (src, conv_in, res_in, caps_in, sink, appsrc, conv_out, res_out, sipsink):
             p.add(el)
-        if not (src.link(q_in) and q_in.link(conv_in) and conv_in.link(res_in)
+        if not (src.link(conv_in) and conv_in.link(res_in)
                 and res_in.link(caps_in) and caps_in.link(sink)):
-            raise RuntimeError("cannot link sipsrc ! queue ! audioconvert ! audioresample ! appsink")
+            raise RuntimeError("cannot link sipsrc ! audioconvert ! audioresample ! appsink")
         if not (appsrc.link(conv_out) and conv_out.link(res_out) and res_out.link(sipsink)):
             raise RuntimeError("cannot link appsrc ! audioconvert ! audioresample ! sipsink")
 
@@ -284,6 +338,8 @@ class SIPMediaPipeline:
         except TypeError:
             self._state_handler_id = None
         await self._in_ctl(self._start_sync)
+        if not self._stopped:
+            _poller(self._loop).add(self)
         # The call may have been answered and acknowledged before we were listening.
         self._check_call_state()
 
@@ -300,12 +356,12 @@ class SIPMediaPipeline:
             self.call.answer()
 
     async def start_output(self, out_sample_rate: int) -> None:
-        """Set the bot's output rate and start the writer thread.
+        """Set the bot's output rate and start sending (silence until the bot speaks).
 
         Args:
             out_sample_rate: Rate of the audio given to :meth:`write` (Pipecat's output rate).
         """
-        if self._writer is not None or self._stopped:
+        if self._output_started or self._stopped:
             return
         self.out_sample_rate = int(out_sample_rate)
         appsrc = self._appsrc
@@ -317,9 +373,11 @@ class SIPMediaPipeline:
                 f"audio/x-raw,format=S16LE,layout=interleaved,rate={self.out_sample_rate},channels=1"
             ),
         )
-        appsrc.set_property("max-bytes", self._bytes_for_ms(self._out_queue_ms))
-        self._writer = threading.Thread(target=self._writer_loop, name=f"{self.name}-out", daemon=True)
-        self._writer.start()
+        # write() keeps the queue near out_queue_ms; the limit is only a backstop.
+        appsrc.set_property("max-bytes", self._bytes_for_ms(1000))
+        self._silence_chunk = bytes(self._bytes_for_ms(20))
+        self._output_started = True
+        self._schedule_idle(0.0)
 
     async def stop(self) -> None:
         """Tear the pipeline down (NULL state) and stop the writer thread. Idempotent."""
@@ -327,20 +385,11 @@ class SIPMediaPipeline:
             return
         self._stopped = True
         _live.discard(self)
-        self._writer_stop.set()
-        self._gen += 1
-        self._drain_queue()
-        try:
-            await self._in_ctl(self._stop_sync)
-        finally:
-            self._ctl.shutdown(wait=False)
+        _poller(self._loop).discard(self)
+        self._cancel_idle()
+        await self._in_ctl(self._stop_sync)
 
     def _stop_sync(self) -> None:
-        if self._appsrc is not None:
-            # Unblock a push waiting for room.
-            self._appsrc.send_event(Gst.Event.new_flush_start())
-        if self._writer is not None:
-            self._writer.join(timeout=5)
         if self._pipeline is not None:
             self._pipeline.set_state(Gst.State.NULL)
             bus = self._pipeline.get_bus()
@@ -375,11 +424,16 @@ class SIPMediaPipeline:
         """
         if self._ended:
             return True
-        if self._appsrc is None or self._writer is None:
+        appsrc = self._appsrc
+        if appsrc is None or not self._output_started:
             self.hangup()
             return False
-        if not await self._put_async((self._gen, _EOS), even_after_end=True):
-            return self._ended
+        if not self._eos_sent:
+            # Every write() has pushed its audio already: EOS goes right behind it.
+            self._eos_sent = True
+            self._cancel_idle()
+            logger.debug(f"{self.name}: end of bot audio (EOS into appsrc)")
+            appsrc.end_of_stream()
         try:
             await asyncio.wait_for(self._ended_event.wait(), timeout)
             return True
@@ -394,26 +448,14 @@ class SIPMediaPipeline:
         return int(self.out_sample_rate * ms / 1000) * 2
 
     async def _in_ctl(self, fn: Callable[[], None]) -> None:
-        await self._loop.run_in_executor(self._ctl, fn)
-
-    async def _put_async(self, item: tuple[int, Any], *, even_after_end: bool = False) -> bool:
-        """Queue an item for the writer thread, waiting (without a thread) for room."""
-        while True:
-            if self._writer_stop.is_set() or self._stopped or (self._ended and not even_after_end):
-                return False
-            try:
-                self._out_q.put_nowait(item)
-                return True
-            except queue.Full:
-                # The writer drains the queue as GStreamer plays: room comes within
-                # one chunk's duration.
-                await asyncio.sleep(0.005)
+        await self._loop.run_in_executor(_ctl_executor(), fn)
 
     async def write(self, audio: bytes) -> bool:
         """Queue bot audio (S16LE mono at the output rate) for the call.
 
-        Returns once the audio is queued; the queue is small and drained by GStreamer
-        in real time, so successive writes are paced like an audio device.
+        The audio goes into appsrc at once; the call then sleeps while more than
+        ``out_queue_ms`` of audio waits ahead of the clock, so successive writes are
+        paced like an audio device.
 
         Args:
             audio: PCM bytes.
@@ -421,102 +463,112 @@ class SIPMediaPipeline:
         Returns:
             ``False`` if the call is over or output is not running.
         """
-        if self._stopped or self._ended or self._writer is None or self._eos_sent:
+        if self._stopped or self._ended or not self._output_started or self._eos_sent:
             return False
         if not audio:
             return True
-        queued = await self._put_async((self._gen, bytes(audio)))
-        return queued and not (self._stopped or self._ended)
+        appsrc = self._appsrc
+        if appsrc is None:
+            return False
+        ret = self._push(appsrc, bytes(audio))
+        if ret == Gst.FlowReturn.OK:
+            self.bytes_pushed += len(audio)
+        self._last_audio = time.monotonic()
+        self._schedule_idle(self._idle_after)
+        ahead = self._ahead()
+        limit = self._out_queue_ms * Gst.MSECOND
+        if ahead > limit:
+            await asyncio.sleep((ahead - limit) / Gst.SECOND)
+        return not (self._stopped or self._ended)
 
-    def _drain_queue(self) -> None:
-        while True:
-            try:
-                self._out_q.get_nowait()
-            except queue.Empty:
+    # Silence only fills pauses of the bot, never gaps inside its speech: after bot
+    # audio, wait this long before keeping the stream alive with silence.
+    _idle_after = 0.12
+
+    def _ahead(self) -> int:
+        """Nanoseconds of audio queued ahead of the clock (-1: nothing queued)."""
+        if self._next_pts is None:
+            return -1
+        return self._next_pts - self._running_time()
+
+    def _schedule_idle(self, delay: float) -> None:
+        if not self._auto_silence or self._idle_handle is not None or self._stopped:
+            return
+        self._idle_handle = self._loop.call_later(max(0.0, delay), self._on_idle)
+
+    def _cancel_idle(self) -> None:
+        if self._idle_handle is not None:
+            self._idle_handle.cancel()
+            self._idle_handle = None
+
+    def _on_idle(self) -> None:
+        # Loop timer: top appsrc up with 20 ms of silence while the bot says nothing.
+        self._idle_handle = None
+        appsrc = self._appsrc
+        if appsrc is None or self._stopped or self._ended or self._eos_sent:
+            return
+        quiet_for = time.monotonic() - self._last_audio
+        if quiet_for < self._idle_after:
+            self._schedule_idle(self._idle_after - quiet_for)
+            return
+        # Keep 40-60 ms of silence queued, checking again when 30 ms are left: a
+        # loop that wakes up late then still finds audio queued, and the stream has
+        # no gaps (a gap makes the far end's playout drift).
+        low, high = 30 * Gst.MSECOND, self._jitter_margin
+        ahead = self._ahead()
+        while ahead < high:
+            ret = self._push(appsrc, self._silence_chunk)
+            if ret != Gst.FlowReturn.OK:
+                if ret == Gst.FlowReturn.FLUSHING:
+                    self._schedule_idle(0.02)
                 return
+            ahead = self._ahead()
+        self._schedule_idle(max(0, ahead - low) / Gst.SECOND)
 
     async def flush(self) -> None:
         """Drop all queued bot audio at once (barge-in).
 
-        Everything still in the writer queue, appsrc, the converters and the RTP
-        payloader is dropped with flush-start/flush-stop(reset_time=False); the next
-        audio is timestamped from the current running time.
+        Everything still in appsrc, the converters and the RTP payloader is dropped
+        with flush-start/flush-stop(reset_time=False); the next audio is timestamped
+        from the current running time.
         """
-        if self._appsrc is None or self._stopped:
-            return
-        await self._in_ctl(self._flush_sync)
-
-    def _flush_sync(self) -> None:
         appsrc = self._appsrc
-        if appsrc is None:
+        if appsrc is None or self._stopped:
             return
-        self._gen += 1
-        self._drain_queue()
+        # Both events return quickly (appsrc never blocks: block=FALSE), so they run
+        # on the loop, in order with the writes.
         appsrc.send_event(Gst.Event.new_flush_start())
-        with self._push_lock:
-            self._drain_queue()
-            appsrc.send_event(Gst.Event.new_flush_stop(False))
-            self._next_pts = None
-            self._discont = True
-            self.flushes += 1
+        appsrc.send_event(Gst.Event.new_flush_stop(False))
+        self._next_pts = None
+        self._discont = True
+        self.flushes += 1
         logger.debug(f"{self.name}: output flushed")
 
     def _running_time(self) -> int:
+        base = self._mono_base
+        if base is not None:
+            return time.monotonic_ns() - base
         pipeline = self._pipeline
-        clock = pipeline.get_clock() if pipeline is not None else None
+        if pipeline is None:
+            return 0
+        clock = pipeline.get_clock()
         if clock is None:
             return 0
-        return clock.get_time() - pipeline.get_base_time()
-
-    def _writer_loop(self) -> None:
-        appsrc = self._appsrc
-        assert appsrc is not None
-        silence_chunk = bytes(self._bytes_for_ms(20))
-        # Silence only fills pauses of the bot, never gaps inside its speech: after
-        # bot audio, wait this long before keeping the stream alive with silence.
-        idle_after = 0.12
-        last_audio = -1e9
-        while not self._writer_stop.is_set():
-            try:
-                gen, data = self._out_q.get(timeout=0.005)
-            except queue.Empty:
-                if not self._auto_silence or self._eos_sent or self._ended:
-                    continue
-                if time.monotonic() - last_audio < idle_after:
-                    continue
-                ahead = (self._next_pts - self._running_time()) if self._next_pts is not None else -1
-                if ahead >= 20 * Gst.MSECOND:
-                    continue
-                gen, data = self._gen, silence_chunk
-                is_silence = True
-            else:
-                is_silence = False
-            with self._push_lock:
-                if gen != self._gen or self._writer_stop.is_set():
-                    continue
-                if data is _EOS:
-                    self._eos_sent = True
-                    logger.debug(f"{self.name}: end of bot audio (EOS into appsrc)")
-                    appsrc.end_of_stream()
-                    continue
-                if self._eos_sent:
-                    continue
-                ret = self._push(appsrc, data)
-                if ret == Gst.FlowReturn.OK and not is_silence:
-                    self.bytes_pushed += len(data)
-            if not is_silence:
-                last_audio = time.monotonic()
-            if ret == Gst.FlowReturn.EOS or (
-                ret == Gst.FlowReturn.FLUSHING and self._writer_stop.is_set()
-            ):
-                break
+        base_time = pipeline.get_base_time()
+        now = clock.get_time()
+        if (base_time and isinstance(clock, Gst.SystemClock)
+                and clock.props.clock_type == Gst.ClockType.MONOTONIC):
+            # The usual pipeline clock is CLOCK_MONOTONIC, as time.monotonic_ns(): read
+            # it without three GObject calls per buffer from now on.
+            self._mono_base = base_time - (now - time.monotonic_ns())
+        return now - base_time
 
     def _push(self, appsrc: GstApp.AppSrc, data: bytes) -> Gst.FlowReturn:
         pipeline = self._pipeline
         if pipeline is None:
             return Gst.FlowReturn.FLUSHING
         n_samples = len(data) // 2
-        duration = Gst.util_uint64_scale_int(n_samples, Gst.SECOND, self.out_sample_rate)
+        duration = n_samples * Gst.SECOND // self.out_sample_rate
         now = self._running_time()
         if self._next_pts is None or self._next_pts < now:
             # First buffer, after a flush, or after an underrun: restart the timeline a
@@ -526,7 +578,6 @@ class SIPMediaPipeline:
             self._discont = True
         buf = Gst.Buffer.new_wrapped(data)
         buf.pts = self._next_pts
-        buf.dts = Gst.CLOCK_TIME_NONE
         buf.duration = duration
         if self._discont:
             buf.set_flags(Gst.BufferFlags.DISCONT)
@@ -536,27 +587,26 @@ class SIPMediaPipeline:
 
     # ------------------------------------------------------------------ input
 
-    def _on_new_sample(self, sink: GstApp.AppSink) -> Gst.FlowReturn:
-        sample = sink.emit("pull-sample")
-        if sample is None:
-            return Gst.FlowReturn.EOS
-        buf = sample.get_buffer()
-        if buf is None:
-            return Gst.FlowReturn.OK
-        ok, info = buf.map(Gst.MapFlags.READ)
-        if not ok:
-            return Gst.FlowReturn.OK
-        try:
-            data = bytes(info.data)
-        finally:
-            buf.unmap(info)
+    async def _pull_input(self) -> None:
+        """Deliver the caller audio waiting in appsink (called by the input poller)."""
+        sink = self._appsink
         cb = self._cb.on_audio
-        if cb is not None and data:
+        while sink is not None and not self._stopped:
+            sample = sink.try_pull_sample(0)
+            if sample is None:
+                return
+            buf = sample.get_buffer()
+            if buf is None or cb is None:
+                continue
+            data = buf.extract_dup(0, buf.get_size())
+            if not data:
+                continue
             try:
-                cb(data)
-            except Exception as e:  # never let an exception escape into GStreamer
+                r = cb(data)
+                if r is not None:
+                    await r
+            except Exception as e:  # a bot's failure must not stop the poller
                 logger.error(f"{self.name}: on_audio callback failed: {e}")
-        return Gst.FlowReturn.OK
 
     # ------------------------------------------------------------------ events
 
@@ -587,8 +637,8 @@ class SIPMediaPipeline:
             return
         self._ended = True
         self._end_reason = reason
-        self._writer_stop.set()
         self._ended_event.set()
+        self._cancel_idle()
         logger.debug(f"{self.name}: call {self.call.call_id} ended ({reason})")
         if self._cb.on_ended:
             self._cb.on_ended(reason)

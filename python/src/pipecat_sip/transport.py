@@ -41,6 +41,7 @@ hangs up at once.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 from loguru import logger
@@ -155,11 +156,12 @@ class _SIPSession:
 
     # Callbacks from the media layer --------------------------------------------
 
-    def _on_audio(self, data: bytes) -> None:
-        # GStreamer streaming thread.
+    def _on_audio(self, data: bytes) -> Awaitable[None] | None:
+        # Event loop (the media layer's input poller).
         inp = self.input
         if inp is not None:
-            inp.feed_audio(data)
+            return inp.feed_audio(data)
+        return None
 
     def _on_dtmf(self, digit: str) -> None:
         inp = self.input
@@ -264,19 +266,20 @@ class SIPInputTransport(BaseInputTransport):
         await super().cleanup()
         await self._session.close()
 
-    def feed_audio(self, data: bytes) -> None:
-        """Hand caller audio to Pipecat (called from a GStreamer streaming thread).
+    def feed_audio(self, data: bytes) -> Awaitable[None] | None:
+        """Hand caller audio to Pipecat (called on the event loop).
 
         Args:
             data: S16LE mono PCM at the input sample rate.
+
+        Returns:
+            The push into Pipecat's input queue, for the caller to await (no task
+            per frame), or ``None`` when the audio is dropped.
         """
         if not self._ready or self._stopped or not self._params.audio_in_enabled:
-            return
-        loop = self._session.loop
-        if loop is None or loop.is_closed():
-            return
+            return None
         frame = InputAudioRawFrame(audio=data, sample_rate=self.sample_rate, num_channels=1)
-        asyncio.run_coroutine_threadsafe(self.push_audio_frame(frame), loop)
+        return self.push_audio_frame(frame)
 
     async def push_dtmf(self, digit: str) -> None:
         """Turn an RFC 4733 digit into an ``InputDTMFFrame``.
