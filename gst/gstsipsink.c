@@ -920,7 +920,7 @@ gst_sip_sink_mode (GstSipSink * self, gboolean eos)
   if (!self->call)
     return eos ? MODE_DISCARD : MODE_WAIT;
   state = sip_call_get_state (self->call);
-  if (state == SIP_CALL_STATE_ACTIVE)
+  if (state == SIP_CALL_STATE_ANSWERED || state == SIP_CALL_STATE_ACTIVE)
     return MODE_SEND;
   if (state == SIP_CALL_STATE_ENDED)
     return MODE_DISCARD;
