@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from audio import compare_segmental
-from conftest import BUILD_DIR, HERE, PIPELINES, base_env, parse_structure_fields
+from conftest import (HERE, LOCALHOST, PIPELINES, base_env, free_udp_port, free_udp_range,
+                      parse_structure_fields, sip_lib_env)
 from netns import NetPair, have_root_netns, loss_ruleset, payload_starts
 
 PYTHON = "/usr/bin/python3"
@@ -127,3 +128,81 @@ def test_lossy_jittery_network_call_recovers(netpair, procs, workdir, audio_file
     cmp = compare_segmental(audio_files.speech_wav, heard)
     print(f"echo heard: {cmp}")
     assert cmp.correlation >= LOSSY_MIN_CORRELATION, cmp
+
+
+# ---------------------------------------------------------------- a caller that vanishes
+
+MEDIA_TIMEOUT = 2   # seconds, sipsrc media-timeout in the echo agent
+
+
+def agent_events(proc):
+    """The echo agent's event lines as [(event, call-id, rest)]."""
+    out = []
+    for line in proc.output().splitlines():
+        parts = line.split(None, 2)
+        if len(parts) >= 2 and parts[0] in ("incoming", "answered", "ended", "eos", "released", "error"):
+            out.append((parts[0], parts[1], parts[2] if len(parts) > 2 else ""))
+    return out
+
+
+def test_vanished_caller_is_hung_up_and_its_port_reused(procs, workdir, audio_files):
+    port = free_udp_port()
+    lo, _ = free_udp_range(2)
+    pair = f"{lo}-{lo + 1}"   # exactly one RTP/RTCP pair: one call at a time
+    agent = procs.start("echo_agent", [PYTHON, HERE / "echo_agent.py", "--port", port,
+                                       "--rtp-port-range", pair, "--media-timeout", MEDIA_TIMEOUT],
+                        env=sip_lib_env(), stop_signal=signal.SIGTERM)
+    _wait(lambda: "listening" in agent.output() or agent.poll() is not None, 15, "the echo agent")
+    assert agent.poll() is None, agent.output()
+
+    def caller(name, *args):
+        summary = workdir / f"{name}.json"
+        p = procs.start(name, [PYTHON, CALLER, "--server", f"{LOCALHOST}:{port}",
+                               "--summary", summary, *args])
+        return p, summary
+
+    # 1. a caller that sends speech for 1.5 s, then neither RTP nor any SIP answer
+    gone, gone_json = caller("vanishing", "--audio", audio_files.speech_wav,
+                             "--vanish-after", "1.5", "--linger", "8")
+    _wait(lambda: any(e[0] == "answered" for e in agent_events(agent)), 15, "the first call's answer")
+    t_answer = time.monotonic()
+    # while it holds the only port pair, another call is refused
+    busy, busy_json = caller("busy", "--seconds", "0.5")
+    assert busy.wait(30) is not None
+    b = json.loads(busy_json.read_text())
+    assert b["final_code"] == 503 and "no RTP ports" in b["error"], b
+
+    # 2. the media timeout hangs it up: reason on the bus, pipeline to NULL
+    _wait(lambda: any(e[0] == "released" for e in agent_events(agent)), 1.5 + MEDIA_TIMEOUT + 10,
+          "the vanished call to be cleaned up")
+    took = time.monotonic() - t_answer
+    events = agent_events(agent)
+    first = events[0][1]
+    assert ("ended", first, "media-timeout") in events, events
+    # (vanished at 1.5 s; the timeout is checked every second or so)
+    assert took < 1.5 + MEDIA_TIMEOUT + 3, f"cleaned up {took:.1f} s after the answer"
+
+    # 3. the next call gets the same (only) port pair and its echo, while the BYE to
+    #    the vanished caller may still be retransmitted
+    second, second_json = caller("second", "--audio", audio_files.speech_wav,
+                                 "--record", workdir / "second.wav")
+    assert second.wait(60) is not None
+    s2 = json.loads(second_json.read_text())
+    assert s2["answered"], s2
+    assert s2["remote_media"].endswith(f":{lo}"), s2["remote_media"]
+    echo = compare_segmental(audio_files.speech_wav, workdir / "second.wav")
+    print(f"second call's echo: {echo}")
+    assert echo.correlation >= 0.9, echo
+
+    assert gone.wait(30) is not None
+    g = json.loads(gone_json.read_text())
+    print(f"vanished caller: {json.dumps(g, sort_keys=True)}")
+    # the server said BYE to the caller that vanished, MEDIA_TIMEOUT s after its last RTP
+    assert g["byes_received"] >= 1, g
+    silent = g["first_bye_received_s"] - g["vanished_at_s"]
+    assert MEDIA_TIMEOUT - 0.2 <= silent <= MEDIA_TIMEOUT + 2.5, f"BYE {silent:.2f} s after the last RTP"
+    second_id = [e[1] for e in agent_events(agent) if e[0] == "incoming"][-1]
+    _wait(lambda: ("released", second_id, "") in agent_events(agent), 10, "the second call to end")
+    events = agent_events(agent)
+    assert ("ended", second_id, "remote-bye") in events, events
+    assert not [e for e in events if e[0] == "error"], events
