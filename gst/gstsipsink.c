@@ -34,7 +34,7 @@
  *
  * Audio that arrives before the call is up (for example a prompt read from
  * a file) waits, neither dropped nor sent, and is played from its beginning
- * once the call is established (the ACK arrived). While the caller holds the
+ * once the call is answered (the 200 OK is sent). While the caller holds the
  * call, or after it ended, the audio is still paced but not sent.
  *
  * While the call is up and there is no audio to send (the bot is silent),
