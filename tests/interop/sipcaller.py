@@ -592,8 +592,10 @@ def run_call(args: argparse.Namespace) -> dict[str, Any]:
             caller.vanish()
             time.sleep(args.linger)
         else:
-            sender.join()
-            time.sleep(args.tail)   # the last echoed audio comes back
+            while sender.is_alive() and caller.summary.byes_received == 0:
+                time.sleep(0.05)
+            if caller.summary.byes_received == 0:
+                time.sleep(args.tail)   # the last echoed audio comes back
             if caller.summary.byes_received == 0:
                 caller.bye()
         summary = caller.close()

@@ -100,6 +100,10 @@ class SIPCall:
         callee: The parsed ``To`` header (user = dialled number on most trunks).
         remote_address: The caller's media address, ``"ip:port"`` (from its SDP).
         headers: The INVITE's headers, lowercase names to (first) values.
+        media_timeout: Seconds without caller RTP before the media pipeline hangs up
+            (``sipsrc`` ``media-timeout``), set by the server; ``None`` = element default.
+        max_duration: Longest call in seconds (``sipsrc`` ``max-duration``), set by the
+            server; ``None`` = element default.
     """
 
     def __init__(self, sip_call: Any):
@@ -116,6 +120,9 @@ class SIPCall:
         self.callee: NameAddr = parse_name_addr(self.to_header)
         self.headers: dict[str, str] = self._read_headers()
         self._remote_address: str = ""
+        self._media_end_reason: str | None = None
+        self.media_timeout: int | None = None
+        self.max_duration: int | None = None
 
     # -- identity -------------------------------------------------------
 
@@ -219,7 +226,20 @@ class SIPCall:
     def end_reason(self) -> str | None:
         """Why the call ended (``remote-bye``, ``local-bye``, ``cancelled``, ...) or ``None``."""
         v = self._get("end_reason", "end-reason")
-        return None if v is None else _to_str(v)
+        if v is None:
+            return None
+        v = _to_str(v)
+        # the media pipeline's reason for its own BYE (media-timeout, max-duration)
+        return self._media_end_reason if v == "local-bye" and self._media_end_reason else v
+
+    def note_end_reason(self, reason: str) -> None:
+        """Record why the media pipeline (``sipsrc``) ended the call, e.g.
+        ``media-timeout``; :attr:`end_reason` reports it instead of ``local-bye``.
+
+        Args:
+            reason: The ``reason`` of ``sipsrc``'s ``sip-call-ended`` message.
+        """
+        self._media_end_reason = reason
 
     @property
     def on_hold(self) -> bool:

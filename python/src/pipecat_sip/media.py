@@ -211,6 +211,11 @@ class SIPMediaPipeline:
         src.set_property("call", self.call.sip_call)
         if self._latency_ms is not None and src.find_property("latency") is not None:
             src.set_property("latency", int(self._latency_ms))
+        # the server's limits (SIP_MEDIA_TIMEOUT, SIP_MAX_DURATION): sipsrc hangs up
+        for prop, value in (("media-timeout", self.call.media_timeout),
+                            ("max-duration", self.call.max_duration)):
+            if value is not None:
+                src.set_property(prop, int(value))
         # sipsrc answers a handed-over call itself once its media is ready (auto-answer);
         # without that property we answer after PLAYING (see _start_sync).
         self._src_answers = src.find_property("auto-answer") is not None
@@ -573,7 +578,19 @@ class SIPMediaPipeline:
         if st == "active":
             self._set_connected()
         elif st == "ended":
-            self._set_ended(self.call.end_reason or "ended")
+            self._set_ended_from_call()
+
+    def _set_ended_from_call(self) -> None:
+        self._set_ended(self.call.end_reason or "ended")
+
+    def _ended_by_state(self) -> None:
+        # While the pipeline runs, sipsrc's sip-call-ended message reports the end,
+        # with its own reason for its own BYE (media-timeout, max-duration: only
+        # "local-bye" for the library); the call's state is the fallback.
+        if self._pipeline is not None and not self._stopped:
+            self._loop.call_later(0.5, self._set_ended_from_call)
+        else:
+            self._set_ended_from_call()
 
     def _set_connected(self) -> None:
         if self._connected or self._ended:
@@ -599,7 +616,7 @@ class SIPMediaPipeline:
         if nick == "active":
             self._call_soon(self._set_connected)
         elif nick == "ended":
-            self._call_soon(self._set_ended, self.call.end_reason or "ended")
+            self._call_soon(self._ended_by_state)
 
     def _on_bus_message(self, _bus: Gst.Bus, msg: Gst.Message) -> Gst.BusSyncReply:
         # Any GStreamer thread.
@@ -613,6 +630,7 @@ class SIPMediaPipeline:
                     self._call_soon(self._cb.on_dtmf, digit)
             elif name == "sip-call-ended":
                 reason = s.get_string("reason") or "ended"
+                self.call.note_end_reason(reason)
                 self._call_soon(self._set_ended, reason)
             elif name == "sip-call-answered":
                 pass  # on_connected comes with the ACK (state "active")
