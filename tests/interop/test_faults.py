@@ -33,11 +33,14 @@ SIP_PORT = 5060
 
 # Lossy network: the echo heard back must correlate with the speech sent at least
 # this much (segmental correlation, tests/interop/audio.py). Measured on this 2-core
-# machine with 5 % loss each way, 0-60 ms send jitter and reordering: 0.80-0.91 over
-# 20 runs (idle and under a parallel build), a clean loopback call 0.99. A wrong or
-# missing stream scores below 0.3. 0.70 leaves room for load while still failing for
-# audio that is not the caller's speech.
-LOSSY_MIN_CORRELATION = 0.70
+# machine (other builds and tests running) with 5 % loss each way, the forced losses,
+# 0-60 ms send jitter and 2 % swaps: 0.58-0.84 over 13 runs (mean 0.78; 0.78-0.87
+# with a 120 ms jitter buffer). Loss alone costs little (jitter alone on loopback:
+# 0.95); most of it is the echo's delay creeping up by 0.1-0.6 s within the call
+# under this jitter. A clean loopback call scores 0.9999; a broken echo (sipsink
+# before the fix for the late ACK, most audio missing) scored 0.23-0.32. 0.50 sits
+# between the worst good run and the best broken one.
+LOSSY_MIN_CORRELATION = 0.50
 LOSS_PERCENT = 5
 JITTER_MS = 30          # each RTP packet leaves 0..2*JITTER_MS late (like netem "delay X 30ms")
 REORDER = 0.02          # and is swapped with the next one with this probability
