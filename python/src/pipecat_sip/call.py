@@ -121,12 +121,15 @@ class SIPCall:
         self.headers: dict[str, str] = self._read_headers()
         self._remote_address: str = ""
         self._media_end_reason: str | None = None
+        self._final: dict[str, Any] = {}
         self.media_timeout: int | None = None
         self.max_duration: int | None = None
 
     # -- identity -------------------------------------------------------
 
     def _get(self, getter: str, prop: str) -> Any:
+        if self.sip_call is None:  # released: the values it had when it ended
+            return self._final.get(prop)
         fn = getattr(self.sip_call, f"get_{getter}", None)
         if fn is not None:
             try:
@@ -246,15 +249,31 @@ class SIPCall:
         """Whether the caller has put the call on hold."""
         return bool(self._get("on_hold", "on-hold"))
 
+    def release(self) -> None:
+        """Let go of the library's ``Sip.Call`` once the call has ended.
+
+        Its RTP port pair goes back to the agent's pool when the ``Sip.Call`` is
+        finalized; objects that outlive the call (a transport, a bot's records) must
+        not hold it there. Identity, state and end reason stay readable; actions do
+        nothing. No-op while the call has not ended.
+        """
+        if self.sip_call is None or not self.ended:
+            return
+        self._final = {p: self._get(p.replace("-", "_"), p) for p in (
+            "state", "end-reason", "on-hold", "remote-rtp-address", "remote-rtp-port")}
+        self.sip_call = None
+
     # -- actions (thread-safe, carried out in the agent's thread) --------------
 
     def ring(self) -> None:
         """Send 180 Ringing."""
-        self.sip_call.ring()
+        if self.sip_call is not None:
+            self.sip_call.ring()
 
     def answer(self) -> None:
         """Send 200 OK with the SDP answer."""
-        self.sip_call.answer()
+        if self.sip_call is not None:
+            self.sip_call.answer()
 
     def reject(self, status_code: int = 486) -> None:
         """Reject an unanswered call with a final response (e.g. 486, 603).
@@ -262,11 +281,13 @@ class SIPCall:
         Args:
             status_code: SIP status code.
         """
-        self.sip_call.reject(status_code)
+        if self.sip_call is not None:
+            self.sip_call.reject(status_code)
 
     def hangup(self) -> None:
         """Hang up now: BYE for an answered call, a final error response otherwise."""
-        self.sip_call.hangup()
+        if self.sip_call is not None:
+            self.sip_call.hangup()
 
     def to_dict(self) -> dict[str, Any]:
         """The call's details as a plain dict (for logs, or a bot's ``runner_args.body``)."""

@@ -169,6 +169,7 @@ class SIPMediaPipeline:
         self._end_reason: str | None = None
         self._ended_event = asyncio.Event()
         self._state_handler_id: int | None = None
+        self._bus_handler_id = 0
         # GStreamer calls that may wait a little (state changes, flushes) run in this
         # call's own thread, never on the event loop nor in the loop's shared pool.
         self._ctl = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-ctl")
@@ -264,7 +265,11 @@ class SIPMediaPipeline:
             raise RuntimeError("cannot link appsrc ! audioconvert ! audioresample ! sipsink")
 
         bus = p.get_bus()
-        bus.set_sync_handler(self._on_bus_message)
+        # the sync-message signal, not Bus.set_sync_handler(): a sync handler set from
+        # Python kept the call's elements, and with them its RTP port pair, alive after
+        # the pipeline was stopped (the pool then refused the next call with 503)
+        bus.enable_sync_message_emission()
+        self._bus_handler_id = bus.connect("sync-message", self._on_bus_message)
 
         self._pipeline = p
         self._appsrc = appsrc
@@ -349,11 +354,13 @@ class SIPMediaPipeline:
         if self._pipeline is not None:
             self._pipeline.set_state(Gst.State.NULL)
             bus = self._pipeline.get_bus()
-            bus.set_sync_handler(None)
+            bus.disconnect(self._bus_handler_id)
+            bus.disable_sync_message_emission()
+            bus.set_flushing(True)  # drop the messages queued behind the signal
         if self._state_handler_id is not None:
             try:
                 self.call.sip_call.disconnect(self._state_handler_id)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, AttributeError):
                 pass
             self._state_handler_id = None
         self._pipeline = None

@@ -212,6 +212,8 @@ async def run_sip_server(
             server.forget(call)
             # Whatever the bot did, the call's pipeline ends in NULL.
             await stop_all_media([call])
+            # its RTP ports go back to the pool now, whatever still refers to the call
+            call.release()
             live_calls.pop(id(call), None)
 
     def on_call(call: SIPCall) -> None:
