@@ -198,6 +198,8 @@ class SIPCall:
         Returns:
             The value, or ``None`` if the INVITE had no such header.
         """
+        if self.sip_call is None:  # released: the headers read at the start
+            return self.headers.get(name.lower())
         fn = getattr(self.sip_call, "get_header", None)
         if fn is None:
             return None
