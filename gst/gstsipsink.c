@@ -34,7 +34,7 @@
  *
  * Audio that arrives before the call is up (for example a prompt read from
  * a file) waits, neither dropped nor sent, and is played from its beginning
- * once the call is established (the ACK arrived). While the caller holds the
+ * once the call is answered (the 200 OK is sent). While the caller holds the
  * call, or after it ended, the audio is still paced but not sent.
  *
  * While the call is up and there is no audio to send (the bot is silent),
@@ -922,7 +922,7 @@ gst_sip_sink_mode (GstSipSink * self, gboolean eos)
   if (!self->call)
     return eos ? MODE_DISCARD : MODE_WAIT;
   state = sip_call_get_state (self->call);
-  if (state == SIP_CALL_STATE_ACTIVE)
+  if (state == SIP_CALL_STATE_ANSWERED || state == SIP_CALL_STATE_ACTIVE)
     return MODE_SEND;
   if (state == SIP_CALL_STATE_ENDED)
     return MODE_DISCARD;

@@ -177,6 +177,14 @@ def base_env():
     return env
 
 
+def sip_lib_env():
+    """base_env() plus the build tree's Sip typelib and libsipua, for GI programs."""
+    env = base_env()
+    for var, path in (("GI_TYPELIB_PATH", BUILD_DIR / "sip"), ("LD_LIBRARY_PATH", BUILD_DIR / "sip")):
+        env[var] = str(path) + (":" + env[var] if env.get(var) else "")
+    return env
+
+
 class Procs:
     def __init__(self, workdir):
         self.workdir = workdir

@@ -100,6 +100,10 @@ class SIPCall:
         callee: The parsed ``To`` header (user = dialled number on most trunks).
         remote_address: The caller's media address, ``"ip:port"`` (from its SDP).
         headers: The INVITE's headers, lowercase names to (first) values.
+        media_timeout: Seconds without caller RTP before the media pipeline hangs up
+            (``sipsrc`` ``media-timeout``), set by the server; ``None`` = element default.
+        max_duration: Longest call in seconds (``sipsrc`` ``max-duration``), set by the
+            server; ``None`` = element default.
     """
 
     def __init__(self, sip_call: Any):
@@ -116,10 +120,16 @@ class SIPCall:
         self.callee: NameAddr = parse_name_addr(self.to_header)
         self.headers: dict[str, str] = self._read_headers()
         self._remote_address: str = ""
+        self._media_end_reason: str | None = None
+        self._final: dict[str, Any] = {}
+        self.media_timeout: int | None = None
+        self.max_duration: int | None = None
 
     # -- identity -------------------------------------------------------
 
     def _get(self, getter: str, prop: str) -> Any:
+        if self.sip_call is None:  # released: the values it had when it ended
+            return self._final.get(prop)
         fn = getattr(self.sip_call, f"get_{getter}", None)
         if fn is not None:
             try:
@@ -188,6 +198,8 @@ class SIPCall:
         Returns:
             The value, or ``None`` if the INVITE had no such header.
         """
+        if self.sip_call is None:  # released: the headers read at the start
+            return self.headers.get(name.lower())
         fn = getattr(self.sip_call, "get_header", None)
         if fn is None:
             return None
@@ -219,22 +231,51 @@ class SIPCall:
     def end_reason(self) -> str | None:
         """Why the call ended (``remote-bye``, ``local-bye``, ``cancelled``, ...) or ``None``."""
         v = self._get("end_reason", "end-reason")
-        return None if v is None else _to_str(v)
+        if v is None:
+            return None
+        v = _to_str(v)
+        # the media pipeline's reason for its own BYE (media-timeout, max-duration)
+        return self._media_end_reason if v == "local-bye" and self._media_end_reason else v
+
+    def note_end_reason(self, reason: str) -> None:
+        """Record why the media pipeline (``sipsrc``) ended the call, e.g.
+        ``media-timeout``; :attr:`end_reason` reports it instead of ``local-bye``.
+
+        Args:
+            reason: The ``reason`` of ``sipsrc``'s ``sip-call-ended`` message.
+        """
+        self._media_end_reason = reason
 
     @property
     def on_hold(self) -> bool:
         """Whether the caller has put the call on hold."""
         return bool(self._get("on_hold", "on-hold"))
 
+    def release(self) -> None:
+        """Let go of the library's ``Sip.Call`` once the call has ended.
+
+        Its RTP port pair goes back to the agent's pool when the ``Sip.Call`` is
+        finalized; objects that outlive the call (a transport, a bot's records) must
+        not hold it there. Identity, state and end reason stay readable; actions do
+        nothing. No-op while the call has not ended.
+        """
+        if self.sip_call is None or not self.ended:
+            return
+        self._final = {p: self._get(p.replace("-", "_"), p) for p in (
+            "state", "end-reason", "on-hold", "remote-rtp-address", "remote-rtp-port")}
+        self.sip_call = None
+
     # -- actions (thread-safe, carried out in the agent's thread) --------------
 
     def ring(self) -> None:
         """Send 180 Ringing."""
-        self.sip_call.ring()
+        if self.sip_call is not None:
+            self.sip_call.ring()
 
     def answer(self) -> None:
         """Send 200 OK with the SDP answer."""
-        self.sip_call.answer()
+        if self.sip_call is not None:
+            self.sip_call.answer()
 
     def reject(self, status_code: int = 486) -> None:
         """Reject an unanswered call with a final response (e.g. 486, 603).
@@ -242,11 +283,13 @@ class SIPCall:
         Args:
             status_code: SIP status code.
         """
-        self.sip_call.reject(status_code)
+        if self.sip_call is not None:
+            self.sip_call.reject(status_code)
 
     def hangup(self) -> None:
         """Hang up now: BYE for an answered call, a final error response otherwise."""
-        self.sip_call.hangup()
+        if self.sip_call is not None:
+            self.sip_call.hangup()
 
     def to_dict(self) -> dict[str, Any]:
         """The call's details as a plain dict (for logs, or a bot's ``runner_args.body``)."""

@@ -24,6 +24,10 @@ Variable                    Default          Meaning
                                              (``0`` = no limit); more get 503 or are dropped
 ``SIP_SHUTDOWN_TIMEOUT``    ``10``           seconds SIGINT/SIGTERM lets active calls go on
                                              (new ones get 503) before the rest get a BYE
+``SIP_MEDIA_TIMEOUT``       ``30``           hang up (BYE) a call whose caller sent no RTP for
+                                             this many seconds (``0`` = never)
+``SIP_MAX_DURATION``        ``0``            hang up (BYE) a call this many seconds after the
+                                             answer (``0`` = no limit)
 ==========================  ===============  ==================================================
 """
 
@@ -115,13 +119,17 @@ def _parse_cidrs(name: str, value: str) -> list[str]:
     return out
 
 
-def _parse_uint(name: str, value: str) -> int:
+# sipsrc's media-timeout and max-duration are at most G_MAXUINT / 1000 seconds
+_SECONDS_MAX = 0xFFFFFFFF // 1000
+
+
+def _parse_uint(name: str, value: str, maximum: int = 0xFFFFFFFF) -> int:
     v = value.strip()
     if not v.isdigit():
         raise SIPConfigError(name, value, "expected a whole number >= 0 (0 = no limit)")
     n = int(v)
-    if n > 0xFFFFFFFF:
-        raise SIPConfigError(name, value, "expected a whole number up to 4294967295 (0 = no limit)")
+    if n > maximum:
+        raise SIPConfigError(name, value, f"expected a whole number up to {maximum} (0 = no limit)")
     return n
 
 
@@ -152,6 +160,10 @@ class SIPServerConfig:
         invite_rate_limit: New INVITEs per second per source address; ``0`` = unlimited.
         shutdown_timeout: Seconds a graceful shutdown (SIGINT/SIGTERM) waits for active
             calls to end before the rest get a BYE.
+        media_timeout: Seconds without RTP from the caller after which a call is hung
+            up (``sipsrc`` ``media-timeout``); ``0`` = never.
+        max_duration: Seconds after the answer at which a call is hung up (``sipsrc``
+            ``max-duration``); ``0`` = no limit.
     """
 
     host: str = "0.0.0.0"
@@ -163,6 +175,8 @@ class SIPServerConfig:
     user_agent: str | None = None
     invite_rate_limit: int = 10
     shutdown_timeout: float = 10.0
+    media_timeout: int = 30
+    max_duration: int = 0
 
     @property
     def rtp_port_range_str(self) -> str:
@@ -205,6 +219,10 @@ class SIPServerConfig:
             cfg.invite_rate_limit = _parse_uint("SIP_INVITE_RATE_LIMIT", v)
         if (v := get("SIP_SHUTDOWN_TIMEOUT")) is not None:
             cfg.shutdown_timeout = _parse_seconds("SIP_SHUTDOWN_TIMEOUT", v)
+        if (v := get("SIP_MEDIA_TIMEOUT")) is not None:
+            cfg.media_timeout = _parse_uint("SIP_MEDIA_TIMEOUT", v, _SECONDS_MAX)
+        if (v := get("SIP_MAX_DURATION")) is not None:
+            cfg.max_duration = _parse_uint("SIP_MAX_DURATION", v, _SECONDS_MAX)
         if (v := get("SIP_USER_AGENT")) is not None:
             cfg.user_agent = v.strip()
         return cfg

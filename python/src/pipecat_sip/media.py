@@ -231,6 +231,7 @@ class SIPMediaPipeline:
         self._end_reason: str | None = None
         self._ended_event = asyncio.Event()
         self._state_handler_id: int | None = None
+        self._bus_handler_id = 0
 
         # Statistics (bytes of output audio actually handed to appsrc, bot audio only).
         self.bytes_pushed = 0
@@ -270,6 +271,11 @@ class SIPMediaPipeline:
         src.set_property("call", self.call.sip_call)
         if self._latency_ms is not None and src.find_property("latency") is not None:
             src.set_property("latency", int(self._latency_ms))
+        # the server's limits (SIP_MEDIA_TIMEOUT, SIP_MAX_DURATION): sipsrc hangs up
+        for prop, value in (("media-timeout", self.call.media_timeout),
+                            ("max-duration", self.call.max_duration)):
+            if value is not None:
+                src.set_property(prop, int(value))
         # sipsrc answers a handed-over call itself once its media is ready (auto-answer);
         # without that property we answer after PLAYING (see _start_sync).
         self._src_answers = src.find_property("auto-answer") is not None
@@ -313,7 +319,11 @@ class SIPMediaPipeline:
             raise RuntimeError("cannot link appsrc ! audioconvert ! audioresample ! sipsink")
 
         bus = p.get_bus()
-        bus.set_sync_handler(self._on_bus_message)
+        # the sync-message signal, not Bus.set_sync_handler(): a sync handler set from
+        # Python kept the call's elements, and with them its RTP port pair, alive after
+        # the pipeline was stopped (the pool then refused the next call with 503)
+        bus.enable_sync_message_emission()
+        self._bus_handler_id = bus.connect("sync-message", self._on_bus_message)
 
         self._pipeline = p
         self._appsrc = appsrc
@@ -393,11 +403,13 @@ class SIPMediaPipeline:
         if self._pipeline is not None:
             self._pipeline.set_state(Gst.State.NULL)
             bus = self._pipeline.get_bus()
-            bus.set_sync_handler(None)
+            bus.disconnect(self._bus_handler_id)
+            bus.disable_sync_message_emission()
+            bus.set_flushing(True)  # drop the messages queued behind the signal
         if self._state_handler_id is not None:
             try:
                 self.call.sip_call.disconnect(self._state_handler_id)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, AttributeError):
                 pass
             self._state_handler_id = None
         self._pipeline = None
@@ -623,7 +635,19 @@ class SIPMediaPipeline:
         if st == "active":
             self._set_connected()
         elif st == "ended":
-            self._set_ended(self.call.end_reason or "ended")
+            self._set_ended_from_call()
+
+    def _set_ended_from_call(self) -> None:
+        self._set_ended(self.call.end_reason or "ended")
+
+    def _ended_by_state(self) -> None:
+        # While the pipeline runs, sipsrc's sip-call-ended message reports the end,
+        # with its own reason for its own BYE (media-timeout, max-duration: only
+        # "local-bye" for the library); the call's state is the fallback.
+        if self._pipeline is not None and not self._stopped:
+            self._loop.call_later(0.5, self._set_ended_from_call)
+        else:
+            self._set_ended_from_call()
 
     def _set_connected(self) -> None:
         if self._connected or self._ended:
@@ -649,7 +673,7 @@ class SIPMediaPipeline:
         if nick == "active":
             self._call_soon(self._set_connected)
         elif nick == "ended":
-            self._call_soon(self._set_ended, self.call.end_reason or "ended")
+            self._call_soon(self._ended_by_state)
 
     def _on_bus_message(self, _bus: Gst.Bus, msg: Gst.Message) -> Gst.BusSyncReply:
         # Any GStreamer thread.
@@ -663,6 +687,7 @@ class SIPMediaPipeline:
                     self._call_soon(self._cb.on_dtmf, digit)
             elif name == "sip-call-ended":
                 reason = s.get_string("reason") or "ended"
+                self.call.note_end_reason(reason)
                 self._call_soon(self._set_ended, reason)
             elif name == "sip-call-answered":
                 pass  # on_connected comes with the ACK (state "active")

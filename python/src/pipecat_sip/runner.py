@@ -28,7 +28,8 @@ A quickstart-style ``bot.py`` gains SIP with two imports and one
 ``python bot.py -t sip`` (or ``--transport sip``) answers SIP calls with the settings
 from the environment (``SIP_SERVER_HOST``, ``SIP_SERVER_PORT``, ``SIP_RTP_PORT_RANGE``,
 ``SIP_PUBLIC_ADDRESS``, ``SIP_ALLOWED_SOURCES``, ``SIP_MAX_CALLS``,
-``SIP_INVITE_RATE_LIMIT``, ``SIP_SHUTDOWN_TIMEOUT``; see
+``SIP_INVITE_RATE_LIMIT``, ``SIP_SHUTDOWN_TIMEOUT``, ``SIP_MEDIA_TIMEOUT``,
+``SIP_MAX_DURATION``; see
 :mod:`pipecat_sip.config`) and runs ``bot()`` once per answered call, many calls at
 once, each with its own GStreamer pipeline. Any other ``-t`` (or none) runs
 ``pipecat.runner.run.main()`` unchanged.
@@ -211,6 +212,8 @@ async def run_sip_server(
             server.forget(call)
             # Whatever the bot did, the call's pipeline ends in NULL.
             await stop_all_media([call])
+            # its RTP ports go back to the pool now, whatever still refers to the call
+            call.release()
             live_calls.pop(id(call), None)
 
     def on_call(call: SIPCall) -> None:
@@ -338,7 +341,9 @@ def main(
         "SIP_SERVER_HOST (0.0.0.0), SIP_SERVER_PORT (6060), SIP_RTP_PORT_RANGE (10000-15000), "
         "SIP_PUBLIC_ADDRESS, SIP_ALLOWED_SOURCES (CIDR list), SIP_MAX_CALLS (0 = no limit), "
         "SIP_INVITE_RATE_LIMIT (10 new INVITEs/s per source, 0 = no limit), "
-        "SIP_SHUTDOWN_TIMEOUT (10 s for active calls to end after SIGINT/SIGTERM).",
+        "SIP_SHUTDOWN_TIMEOUT (10 s for active calls to end after SIGINT/SIGTERM), "
+        "SIP_MEDIA_TIMEOUT (30 s without caller RTP: BYE, 0 = never), "
+        "SIP_MAX_DURATION (0 = calls of any length).",
     )
     parser.add_argument("-t", "--transport", default="sip", help="sip (other values: Pipecat's runner)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")

@@ -153,6 +153,8 @@ class SIPServer:
         if loop is None or loop.is_closed():
             return False
         call = SIPCall(sip_call)
+        call.media_timeout = self.config.media_timeout
+        call.max_duration = self.config.max_duration
         logger.info(f"Incoming call {call.call_id} from {call.caller.uri} to {call.callee.uri}")
         try:
             call.ring()
