@@ -829,12 +829,15 @@ main (int argc, char **argv)
       break;
     }
 
-    wait = (tick_us - now_us ()) / 1000;
+    /* sleep until the next 1 ms tick, not a whole ms more (late sends)
+     * nor 0 (a busy loop stealing the server's CPU) */
+    wait = tick_us - now_us ();
     if (wait < 0)
       wait = 0;
-    if (wait > 1)
-      wait = 1;
-    n = epoll_wait (ep, evs, 256, (int) wait);
+    {
+      struct timespec ts = {.tv_sec = 0,.tv_nsec = wait * 1000 };
+      n = epoll_pwait2 (ep, evs, 256, &ts, NULL);
+    }
     now = now_us ();
     for (int i = 0; i < n; i++) {
       Call *c = evs[i].data.ptr;
