@@ -6,7 +6,9 @@
  *   udpsrc port=PORT+2i ! rtpjitterbuffer ! rtppcmudepay ! mulawdec
  *     ! mulawenc ! rtppcmupay ! udpsink host=127.0.0.1 port=REPLY+2i
  * with the same jitter-buffer latency as sipsrc's default (60 ms), so the
- * difference to the C level is what SIP, rtpbin and the elements add.
+ * difference to the C level is what SIP, rtpbin and the elements add.  The
+ * udpsink sends from PORT+2i+1: an ephemeral port could fall into the load
+ * generator's block.
  *
  *   floor-echo --port P --calls N [--reply-port Q] [--latency MS]
  *
@@ -58,8 +60,8 @@ main (int argc, char **argv)
         "encoding-name=PCMU,payload=0\" ! rtpjitterbuffer latency=%d "
         "drop-on-latency=true ! rtppcmudepay ! mulawdec ! mulawenc "
         "! rtppcmupay min-ptime=20000000 max-ptime=20000000 "
-        "! udpsink host=127.0.0.1 port=%d async=false",
-        port + 2 * i, latency, reply + 2 * i);
+        "! udpsink host=127.0.0.1 port=%d bind-port=%d async=false",
+        port + 2 * i, latency, reply + 2 * i, port + 2 * i + 1);
 
     pipelines[i] = gst_parse_launch (desc, &error);
     g_free (desc);

@@ -58,8 +58,10 @@ ECHO_P99_MAX = 100.0  # ms
 # Ports: the servers' RTP ranges stay clear of the defaults (10000-15000) other
 # programs on the machine use.
 SERVER_RTP_RANGE = "20000-27999"
-FLOOR_PORT, FLOOR_REPLY = 30000, 50000
 LOADGEN_RTP = 40000
+# the floor and its load generator use fixed blocks of 2N ports: the first
+# free blocks from here (see free_block)
+FLOOR = {"port": 30000, "reply": 50000}
 
 START = time.monotonic()
 
@@ -139,6 +141,25 @@ def threads(pid: int) -> int:
     return n
 
 
+def free_block(start: int, count: int) -> int:
+    """The first even port >= @start with @count free UDP ports from it."""
+    base = start
+    while base + count < 65000:
+        socks = []
+        try:
+            for p in range(base, base + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            base = (p + 2) & ~1
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError(f"no {count} free UDP ports from {start}")
+
+
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:
     """A port free for UDP (and TCP for websocket servers)."""
     while True:
@@ -197,13 +218,13 @@ SYSTEMS = {
     "floor": System(
         "floor", "Floor (plain GStreamer RTP echo)",
         lambda port, n: [str(BUILD / "tests" / "bench" / "floor-echo"),
-                         "--port", str(FLOOR_PORT), "--reply-port", str(FLOOR_REPLY),
+                         "--port", str(FLOOR["port"]), "--reply-port", str(FLOOR["reply"]),
                          "--calls", str(n)],
         lambda port, n, dur, rate: [
             str(BUILD / "tests" / "bench" / "sip-loadgen"), "--system", "floor",
-            "--no-sip", "--target", f"127.0.0.1:{FLOOR_PORT}", "--calls", str(n),
+            "--no-sip", "--target", f"127.0.0.1:{FLOOR['port']}", "--calls", str(n),
             "--duration", str(dur), "--rate", str(rate),
-            "--local-rtp-port", str(FLOOR_REPLY)],
+            "--local-rtp-port", str(FLOOR["reply"])],
         [BUILD / "tests" / "bench" / "floor-echo", BUILD / "tests" / "bench" / "sip-loadgen"],
         rate=1000),
     "python": System(
@@ -325,6 +346,9 @@ def measure(sys_: System, n: int, duration: float) -> Run:
     run = Run(sys_.key, n)
     ws = sys_.key == "ws"
     port = free_port(socket.SOCK_STREAM if ws else socket.SOCK_DGRAM)
+    if sys_.key == "floor":
+        FLOOR["port"] = free_block(30000, 2 * n)
+        FLOOR["reply"] = free_block(max(50000, FLOOR["port"] + 2 * n), 2 * n)
     server = Proc(sys_.server(port, n), f"{sys_.key}-{n}-server.log")
     try:
         if not server.wait_line("READY", 60):
