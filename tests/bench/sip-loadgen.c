@@ -598,7 +598,7 @@ main (int argc, char **argv)
   uint16_t next_port;
   int64_t t0, next_invite, tick_us, media_stop_us = 0, drain_end_us = 0;
   int64_t all_up_us = 0, bye_next = 0;
-  int next_call = 0, next_bye = 0;
+  int next_call = 0, next_bye = 0, said_steady = 0;
   uint64_t tick = 0;
   struct rlimit rl;
   struct epoll_event evs[256];
@@ -792,14 +792,10 @@ main (int argc, char **argv)
         printf ("ALL_UP %d\n", n_up);
         fflush (stdout);
       }
-      if (steady_start_us && !steady_end_us && now >= steady_start_us &&
-          now < steady_start_us + 100000 && !media_stop_us) {
-        static int said;
-        if (!said) {
-          said = 1;
-          printf ("STEADY_START\n");
-          fflush (stdout);
-        }
+      if (steady_start_us && !said_steady && now >= steady_start_us) {
+        said_steady = 1;
+        printf ("STEADY_START\n");
+        fflush (stdout);
       }
       if (steady_start_us && !steady_end_us &&
           now >= steady_start_us + (int64_t) (opt_duration * 1e6)) {
