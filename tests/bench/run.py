@@ -399,6 +399,8 @@ def measure(sys_: System, n: int, duration: float) -> Run:
             return run
         run.result = json.loads(last[-1])
         (OUT / f"{sys_.key}-{n}-loadgen.json").write_text(last[-1] + "\n")
+        if run.result.get("send_errors"):
+            run.error = f"{run.result['send_errors']} RTP packets could not be sent"
         run.ok = True
         if marks:
             run.window_s = t1 - t0
@@ -553,7 +555,13 @@ def pair(runs: list[Run], a: str, b: str) -> tuple[Optional[Run], Optional[Run]]
 
 
 def ratio(x: Optional[float], y: Optional[float]) -> Optional[float]:
+    """x / y, None when either is unknown."""
     return x / y if x is not None and y else None
+
+
+def fmt_ratio(v: Optional[float]) -> str:
+    """A ratio with 2 significant digits at least."""
+    return "-" if v is None else (f"{v:.2f}" if v >= 0.1 else f"{v:.2g}")
 
 
 def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
@@ -581,8 +589,8 @@ def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
             pa: Optional[Run] = py, pb: Optional[Run] = ws) -> None:
         va, vb = (get(a) if a else None), (get(b) if b else None)
         vp, vw = (get(pa) if pa else None), (get(pb) if pb else None)
-        lines.append(f"| {name} | {fmt(va, nd)} | {fmt(vb, nd)} | {fmt(ratio(va, vb))} "
-                     f"| {fmt(vp, nd)} | {fmt(vw, nd)} | {fmt(ratio(vp, vw))} |")
+        lines.append(f"| {name} | {fmt(va, nd)} | {fmt(vb, nd)} | {fmt_ratio(ratio(va, vb))} "
+                     f"| {fmt(vp, nd)} | {fmt(vw, nd)} | {fmt_ratio(ratio(vp, vw))} |")
 
     row("max concurrent calls held (loss <= 0.1 %, echo p99 <= 100 ms)",
         lambda r: float(r.calls), 0, bc, bf, bp, bw)
@@ -608,7 +616,7 @@ def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
         for q in ("p50", "p99"):
             vp, vw = flush("sip", q), flush("ws", q)
             lines.append(f"| barge-in flush time {q} (ms, N=1) | | | | {fmt(vp, 0)} "
-                         f"| {fmt(vw, 0)} | {fmt(ratio(vp, vw))} |")
+                         f"| {fmt(vw, 0)} | {fmt_ratio(ratio(vp, vw))} |")
     lines += ["", "Ratios compare two systems at the same N (the largest both held). "
               "CPU = utime+stime of the server's process tree over the steady window, "
               "/ wall time / N. Memory = (PSS with N calls - PSS idle) / N. Echo delay = "

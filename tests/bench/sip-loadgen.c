@@ -458,6 +458,7 @@ start_bye (Call * c, int64_t now)
 /* --- RTP ---------------------------------------------------------------- */
 
 static int64_t steady_start_us, steady_end_us;
+static uint64_t send_errors;
 
 static void
 send_rtp (Call * c, int64_t now)
@@ -482,8 +483,12 @@ send_rtp (Call * c, int64_t now)
   c->ts += FRAME_BYTES;
   c->npkt++;
   if (sendto (c->rtp_fd, pkt, sizeof pkt, 0, (struct sockaddr *) &c->remote,
-          sizeof c->remote) < 0)
+          sizeof c->remote) < 0) {
+    /* EPERM from a firewall rule, ENOBUFS, ...: said in the JSON */
+    if (send_errors++ == 0)
+      perror ("RTP sendto");
     return;
+  }
   c->tx_pkts++;
   if (marker) {
     if (steady_start_us && now >= steady_start_us && !steady_end_us) {
@@ -879,14 +884,15 @@ main (int argc, char **argv)
         "\"echo_delay_ms\": {\"p50\": %.2f, \"p99\": %.2f}, "
         "\"setup_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
         "\"markers_sent\": %llu, \"markers_echoed\": %llu, "
-        "\"elapsed_s\": %.3f}\n", opt_system, opt_calls, established,
+        "\"send_errors\": %llu, \"elapsed_s\": %.3f}\n", opt_system, opt_calls, established,
         n_failed, steady_end_us && steady_start_us ?
         (steady_end_us - steady_start_us) / 1e6 : opt_duration,
         (unsigned long long) txp, (unsigned long long) rxp, loss,
         pct (echo_ms, n_echo, 50), pct (echo_ms, n_echo, 99),
         pct (setup_ms, n_setup, 50), pct (setup_ms, n_setup, 99),
         (unsigned long long) markers_sent_steady,
-        (unsigned long long) markers_seen_steady, elapsed);
+        (unsigned long long) markers_seen_steady,
+        (unsigned long long) send_errors, elapsed);
     (void) tx_all;
   }
   return 0;
