@@ -60,8 +60,9 @@ ECHO_P99_MAX = 100.0  # ms
 SERVER_RTP_RANGE = "20000-27999"
 LOADGEN_RTP = 40000
 # the floor and its load generator use fixed blocks of 2N ports: the first
-# free blocks from here (see free_block)
-FLOOR = {"port": 30000, "reply": 50000}
+# free blocks from here (see free_block), below the ephemeral ports (32768+)
+# that any program binding port 0 may take between the probe and the bind
+FLOOR = {"port": 16000, "reply": 28000}
 
 START = time.monotonic()
 
@@ -214,7 +215,7 @@ SYSTEMS = {
         sip_loadgen("c"),
         [BUILD / "tests" / "examples" / "sip-echo-server",
          BUILD / "tests" / "bench" / "sip-loadgen"],
-        rate=200, reference="floor"),
+        rate=100, reference="floor"),
     "floor": System(
         "floor", "Floor (plain GStreamer RTP echo)",
         lambda port, n: [str(BUILD / "tests" / "bench" / "floor-echo"),
@@ -351,8 +352,8 @@ def measure(sys_: System, n: int, duration: float) -> Run:
     ws = sys_.key == "ws"
     port = free_port(socket.SOCK_STREAM if ws else socket.SOCK_DGRAM)
     if sys_.key == "floor":
-        FLOOR["port"] = free_block(30000, 2 * n)
-        FLOOR["reply"] = free_block(max(50000, FLOOR["port"] + 2 * n), 2 * n)
+        FLOOR["port"] = free_block(16000, 2 * n)
+        FLOOR["reply"] = free_block(max(28000, FLOOR["port"] + 2 * n), 2 * n)
     server = Proc(sys_.server(port, n), f"{sys_.key}-{n}-server.log")
     try:
         if not server.wait_line("READY", 60):
