@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * One SipAgent answers every call; each call gets its own pipeline
- * "sipsrc call=... ! sipsink" that plays the caller's voice back.
+ * "sipsrc call=... ! sipsink" that plays the caller's voice back.  The
+ * agent's thread only answers; pipelines are built in the main thread.
  *
  *   sip-echo-server [--port 6060] [--rtp-port-range 10000-15000]
  *
@@ -30,25 +31,35 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* the agent's thread: a new call; the pipeline answers it once it plays */
+/* the main thread: one pipeline per call */
 static gboolean
-on_incoming_call (SipAgent * agent, SipCall * call, gpointer user_data)
+start_pipeline (gpointer user_data)
 {
-  GstElement *pipeline, *src, *sink;
-  GstBus *bus;
+  SipCall *call = user_data;
+  GstElement *pipeline = gst_pipeline_new (sip_call_get_call_id (call));
+  GstElement *src = gst_element_factory_make ("sipsrc", NULL);
+  GstElement *sink = gst_element_factory_make ("sipsink", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
 
-  pipeline = gst_pipeline_new (sip_call_get_call_id (call));
-  src = gst_element_factory_make ("sipsrc", NULL);
-  sink = gst_element_factory_make ("sipsink", NULL);
   g_object_set (src, "call", call, NULL);
   gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
   gst_element_link (src, sink);
-
-  bus = gst_element_get_bus (pipeline);
+  /* EOS (the call is over) or an error: freed */
   gst_bus_add_watch (bus, on_bus_message, pipeline);
   gst_object_unref (bus);
-
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  g_object_unref (call);
+  return G_SOURCE_REMOVE;
+}
+
+/* the agent's thread: a new call.  Answered at once (its RTP ports are
+ * already bound: early packets wait in the socket), the pipeline is built in
+ * the main thread, so signalling never waits for GStreamer */
+static gboolean
+on_incoming_call (SipAgent * agent, SipCall * call, gpointer user_data)
+{
+  sip_call_answer (call);
+  g_idle_add (start_pipeline, g_object_ref (call));
   return TRUE;
 }
 
