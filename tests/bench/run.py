@@ -714,7 +714,7 @@ def main() -> int:
     if "python" in systems and "ws" in systems:
         if (PY_DIR / "bargein.py").exists():
             for k in ("sip", "ws"):
-                if left() > 40:
+                if left() > 12:
                     log(f"barge-in flush time, {k}")
                     res = bargein_run(k, bargein_runs)
                     if res:
