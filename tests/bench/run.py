@@ -233,8 +233,8 @@ SYSTEMS = {
         lambda port, n: [PYTHON, str(PY_DIR / "pipecat_sip_echo.py"), "--port", str(port),
                          "--rtp-port-range", SERVER_RTP_RANGE],
         sip_loadgen("python"),
-        [Path(PYTHON), PY_DIR / "pipecat_sip_echo.py", PY_DIR / "echo_bot.py",
-         BUILD / "tests" / "bench" / "sip-loadgen"],
+        [PY_DIR / "pipecat_sip_echo.py", PY_DIR / "echo_bot.py",
+         BUILD / "tests" / "bench" / "sip-loadgen", Path(PYTHON)],
         rate=20, reference="ws"),
     "ws": System(
         "ws", "Pipecat websocket (FastAPI + Twilio serializer + echo bot)",
@@ -242,8 +242,8 @@ SYSTEMS = {
         lambda port, n, dur, rate: [
             PYTHON, str(PY_DIR / "ws_loadgen.py"), "--target", f"127.0.0.1:{port}",
             "--calls", str(n), "--duration", str(dur)],
-        [Path(PYTHON), PY_DIR / "pipecat_ws_echo.py", PY_DIR / "ws_loadgen.py",
-         PY_DIR / "echo_bot.py"],
+        [PY_DIR / "pipecat_ws_echo.py", PY_DIR / "ws_loadgen.py",
+         PY_DIR / "echo_bot.py", Path(PYTHON)],
         rate=20),
 }
 
