@@ -135,8 +135,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
 /* ... within this time after the answer (or a re-INVITE moving the media) */
 #define LATCH_WINDOW (10 * G_TIME_SPAN_SECOND)
 
-/* how often the media timeout and the maximum duration are checked */
-#define TIMER_INTERVAL (100 * GST_MSECOND)
+/* how often the media timeout and the maximum duration are checked: both
+ * are whole seconds, and every call's check wakes the one clock thread */
+#define TIMER_INTERVAL (250 * GST_MSECOND)
 
 /* how long to wait for the jitter buffer to drain at the end of a call before
  * pushing EOS directly */
