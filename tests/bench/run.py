@@ -684,7 +684,7 @@ def main() -> int:
         duration, c_steps, py_steps = 4.0, [20, 100], [5]
         c_share, lat, bargein_runs, bargein_reserve = 0.45, (20.0, 4.0, 1.0), 2, 26
     else:
-        duration, c_steps, py_steps = 10.0, [50, 200, 400, 500, 600, 800, 1000, 1200], \
+        duration, c_steps, py_steps = 10.0, [50, 100, 200, 300, 400, 500, 600, 800, 1000], \
             [5, 20, 50, 100, 150]
         c_share, lat, bargein_runs, bargein_reserve = 0.5, (20.0, 10.0, 2.0), 5, 60
     runs: list[Run] = []
