@@ -485,12 +485,13 @@ def ramp(systems: list[System], steps: list[int], duration: float, budget: float
                 f"echo p99={res.get('echo_delay_ms', {}).get('p99')} ms "
                 f"cpu/call={r.cpu_per_call:.2f}% mem/call={r.mem_per_call_kb:.0f} kB "
                 f"threads={r.threads_loaded}-{r.threads_idle} {r.error}")
-            # a step beyond the limits ends the ramp if it broke (calls or audio
-            # lost) or was the second in a row (echo delay alone is noisy)
+            # a step beyond the limits ends the ramp if calls failed, most of
+            # the audio was lost, or it was the second in a row: one bad step
+            # can be a neighbour's load on a shared machine
             fails[s.key] = 0 if r.passed else fails[s.key] + 1
             res = r.result
             if not r.ok or res.get("calls_failed", 1) > 0 or \
-                    res.get("loss_pct", 100) > 5 * LOSS_MAX or fails[s.key] >= 2:
+                    res.get("loss_pct", 100) > 20 or fails[s.key] >= 2:
                 alive[s.key] = False
         if not any(alive.values()):
             break
