@@ -662,7 +662,8 @@ main (int argc, char **argv)
   ulaw_init ();
   for (int i = 0; i < FRAME_BYTES; i++) {
     quiet_frame[i] = 0xff;
-    marker_frame[i] = ulaw_enc ((int) (12000 * sin (2 * M_PI * 400 * i / 8000.0)));
+    marker_frame[i] =
+        ulaw_enc ((int) (12000 * sin (2 * M_PI * 400 * i / 8000.0)));
   }
 
   calls = calloc (opt_calls, sizeof *calls);
@@ -790,8 +791,7 @@ main (int argc, char **argv)
 
     /* phases of a concurrency run */
     if (opt_hold <= 0) {
-      if (!all_up_us && next_call == opt_calls &&
-          n_up + n_failed >= opt_calls) {
+      if (!all_up_us && next_call == opt_calls && n_up + n_failed >= opt_calls) {
         all_up_us = now;
         steady_start_us = now + 1000000;        /* let jitter buffers settle */
         printf ("ALL_UP %d\n", n_up);
@@ -859,6 +859,8 @@ main (int argc, char **argv)
     uint64_t tx = 0, rx = 0, txp = 0, rxp = 0, tx_all = 0;
     int established = 0;
     double loss, elapsed = (now_us () - t0) / 1e6;
+    double window_s = steady_end_us && steady_start_us ?
+        (steady_end_us - steady_start_us) / 1e6 : opt_duration;
 
     for (int i = 0; i < opt_calls; i++) {
       Call *c = &calls[i];
@@ -884,9 +886,8 @@ main (int argc, char **argv)
         "\"echo_delay_ms\": {\"p50\": %.2f, \"p99\": %.2f}, "
         "\"setup_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
         "\"markers_sent\": %llu, \"markers_echoed\": %llu, "
-        "\"send_errors\": %llu, \"elapsed_s\": %.3f}\n", opt_system, opt_calls, established,
-        n_failed, steady_end_us && steady_start_us ?
-        (steady_end_us - steady_start_us) / 1e6 : opt_duration,
+        "\"send_errors\": %llu, \"elapsed_s\": %.3f}\n", opt_system,
+        opt_calls, established, n_failed, window_s,
         (unsigned long long) txp, (unsigned long long) rxp, loss,
         pct (echo_ms, n_echo, 50), pct (echo_ms, n_echo, 99),
         pct (setup_ms, n_setup, 50), pct (setup_ms, n_setup, 99),
