@@ -1588,7 +1588,13 @@ gst_sip_src_make_mirror (GstSipSrc * self, GstSipCallMedia * media)
   gst_segment_init (&segment, GST_FORMAT_TIME);
   gst_pad_push_event (src, gst_event_new_segment (&segment));
 
-  gst_sip_src_start_child (self, sink);
+  /* sipsink's streaming threads push into this sink: it must never block
+   * them, as a basesink in PAUSED does (preroll) while the pipeline shuts
+   * down, which would deadlock sipsink's state change on its own stream
+   * locks; so it stays PLAYING (sync=FALSE: no clock wait) until
+   * clear_children sets it to NULL */
+  gst_element_set_locked_state (sink, TRUE);
+  gst_element_set_state (sink, GST_STATE_PLAYING);
   /* the pipeline's latency does not reach sinks inside sipsrc (not a sink
    * itself); rtpbin needs one to know the running time of what is sent */
   pad = gst_element_get_static_pad (sink, "sink");
