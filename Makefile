@@ -44,6 +44,7 @@ help:
 	@echo "make test       install dependencies, build, run all tests (C, interop, Python)"
 	@echo "make deps       install missing Debian packages (apt-get, as root or with sudo)"
 	@echo "make build      meson setup + compile into $(BUILD_DIR)/"
+	@echo "make bench      build, run the benchmark (<= 10 min; BENCH_QUICK=1: < 2 min), write tests/bench/RESULTS.md"
 	@echo "make clean      remove $(BUILD_DIR)/ and test output; distclean also removes .venv/"
 
 deps:
@@ -176,3 +177,12 @@ test-asan:
 	LSAN_OPTIONS=suppressions="$(CURDIR)/tests/lsan.supp":print_suppressions=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  meson test -C "$(ASAN_BUILD_DIR)" --suite sip --suite gst --print-errorlogs
+
+# ---- Benchmark (not part of `make test`): tests/bench/run.py ----
+
+.PHONY: bench
+
+# The C systems come from the build, the Python ones run in .venv (when
+# python/setup-venv.sh is there); a system whose program is missing is skipped.
+bench: deps build venv
+	$(RUN_ENV) $(PYTHON) tests/bench/run.py

@@ -46,7 +46,12 @@ struct _GstSipCallMedia
   guint64 packets_sent;
   guint64 packets_rejected;
   GObject *session;             /* RTPSession of sipsrc's rtpbin */
-  GstElement *mirror;           /* appsrc into that session */
+  /* a source pad of no element linked into that session, pushed from
+   * sipsink's threads under mirror_lock (no thread of its own); owner (the
+   * sipsrc) gives the clock and base time */
+  GMutex mirror_lock;
+  GstPad *mirror;
+  GstElement *mirror_owner;
 };
 
 enum
@@ -67,7 +72,8 @@ gst_sip_call_media_finalize (GObject * object)
   g_clear_object (&media->sdp_rtp);
   g_clear_object (&media->latched_rtp);
   g_clear_object (&media->session);
-  gst_clear_object (&media->mirror);
+  gst_sip_call_media_set_mirror (media, NULL, NULL);
+  g_mutex_clear (&media->mirror_lock);
   g_mutex_clear (&media->lock);
 
   G_OBJECT_CLASS (gst_sip_call_media_parent_class)->finalize (object);
@@ -91,6 +97,7 @@ static void
 gst_sip_call_media_init (GstSipCallMedia * media)
 {
   g_mutex_init (&media->lock);
+  g_mutex_init (&media->mirror_lock);
   /* never 0, so that 0 can mean "unknown" in logs */
   do {
     media->ssrc = g_random_int ();
@@ -200,47 +207,56 @@ gst_sip_call_media_set_session (GstSipCallMedia * media, GObject * rtp_session)
 }
 
 void
-gst_sip_call_media_set_mirror (GstSipCallMedia * media, GstElement * appsrc)
+gst_sip_call_media_set_mirror (GstSipCallMedia * media, GstElement * owner,
+    GstPad * pad)
 {
-  GstElement *old;
+  GstPad *old, *peer;
+  GstElement *old_owner;
 
-  g_mutex_lock (&media->lock);
+  g_mutex_lock (&media->mirror_lock);
   old = media->mirror;
-  media->mirror = appsrc ? gst_object_ref (appsrc) : NULL;
-  g_mutex_unlock (&media->lock);
-  gst_clear_object (&old);
+  old_owner = media->mirror_owner;
+  media->mirror = pad ? gst_object_ref (pad) : NULL;
+  media->mirror_owner = owner ? gst_object_ref (owner) : NULL;
+  g_mutex_unlock (&media->mirror_lock);
+  if (old) {
+    peer = gst_pad_get_peer (old);
+    if (peer) {
+      gst_pad_unlink (old, peer);
+      gst_object_unref (peer);
+    }
+    gst_pad_set_active (old, FALSE);
+    gst_object_unref (old);
+  }
+  gst_clear_object (&old_owner);
 }
 
 /* a copy of an RTP packet sent to the caller, for rtpbin's sender reports;
- * never blocks */
+ * never blocks (the session's send path ends in a fakesink, no sync) */
 void
 gst_sip_call_media_mirror (GstSipCallMedia * media, GstBuffer * buffer)
 {
-  GstElement *mirror;
   GstClock *clock;
-  GstFlowReturn ret;
 
-  g_mutex_lock (&media->lock);
-  mirror = media->mirror ? gst_object_ref (media->mirror) : NULL;
-  g_mutex_unlock (&media->lock);
-  if (!mirror)
+  g_mutex_lock (&media->mirror_lock);
+  if (!media->mirror) {
+    g_mutex_unlock (&media->mirror_lock);
     return;
-
+  }
   /* stamped with the running time of sipsrc's pipeline: now */
   buffer = gst_buffer_copy (buffer);
   GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_DURATION (buffer) = GST_CLOCK_TIME_NONE;
-  clock = gst_element_get_clock (mirror);
+  clock = gst_element_get_clock (media->mirror_owner);
   if (clock) {
     GstClockTime now = gst_clock_get_time (clock);
-    GstClockTime base_time = gst_element_get_base_time (mirror);
+    GstClockTime base_time = gst_element_get_base_time (media->mirror_owner);
 
     GST_BUFFER_PTS (buffer) = now > base_time ? now - base_time : 0;
     gst_object_unref (clock);
   }
-  g_signal_emit_by_name (mirror, "push-buffer", buffer, &ret);
-  gst_buffer_unref (buffer);
-  gst_object_unref (mirror);
+  gst_pad_push (media->mirror, buffer);
+  g_mutex_unlock (&media->mirror_lock);
 }
 
 /* The statistics of the call, as a "sip-call-stats" structure; see the

@@ -42,7 +42,7 @@ void gst_sip_call_media_set_session (GstSipCallMedia * media,
 GstStructure *gst_sip_call_media_get_stats (GstSipCallMedia * media);
 
 void gst_sip_call_media_set_mirror (GstSipCallMedia * media,
-    GstElement * appsrc);
+    GstElement * owner, GstPad * pad);
 void gst_sip_call_media_mirror (GstSipCallMedia * media, GstBuffer * buffer);
 
 G_END_DECLS

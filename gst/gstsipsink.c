@@ -1177,7 +1177,10 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      gst_sip_sink_start_ticker (self);
+      /* the ticker only inserts silence: a clock wake-up every 20 ms per
+       * call is not free, so none without send-silence */
+      if (g_atomic_int_get (&self->send_silence))
+        gst_sip_sink_start_ticker (self);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:{
       GstPad *pad;
@@ -1233,11 +1236,19 @@ gst_sip_sink_set_property (GObject * object, guint prop_id,
     case PROP_CALL:
       gst_sip_sink_attach_call (self, g_value_get_object (value), TRUE);
       break;
-    case PROP_SEND_SILENCE:
+    case PROP_SEND_SILENCE:{
+      gboolean on = g_value_get_boolean (value), ticking;
+
       g_mutex_lock (&self->lock);
-      self->send_silence = g_value_get_boolean (value);
+      self->send_silence = on;
+      ticking = self->ticker != NULL;
       g_mutex_unlock (&self->lock);
+      if (on && !ticking && GST_STATE (self) == GST_STATE_PLAYING)
+        gst_sip_sink_start_ticker (self);
+      else if (!on && ticking)
+        gst_sip_sink_stop_ticker (self);
       break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;

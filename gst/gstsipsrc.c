@@ -135,8 +135,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
 /* ... within this time after the answer (or a re-INVITE moving the media) */
 #define LATCH_WINDOW (10 * G_TIME_SPAN_SECOND)
 
-/* how often the media timeout and the maximum duration are checked */
-#define TIMER_INTERVAL (100 * GST_MSECOND)
+/* how often the media timeout and the maximum duration are checked: both
+ * are whole seconds, and every call's check wakes the one clock thread */
+#define TIMER_INTERVAL (250 * GST_MSECOND)
 
 /* how long to wait for the jitter buffer to drain at the end of a call before
  * pushing EOS directly */
@@ -1539,53 +1540,67 @@ gst_sip_src_stop_timer (GstSipSrc * self)
 
 /* A copy of what sipsink sends goes into the rtpbin session too (and no
  * further), so that rtpbin sends sender reports for it and computes the
- * round-trip time from the caller's receiver reports. Optional: without
- * appsrc the round-trip time is unknown. */
-static GstElement *
+ * round-trip time from the caller's receiver reports.  sipsink pushes the
+ * copies from its own threads into a source pad of no element linked to
+ * rtpbin (an appsrc would cost a thread per call). */
+static GstPad *
 gst_sip_src_make_mirror (GstSipSrc * self, GstSipCallMedia * media)
 {
-  GstElement *appsrc, *sink;
+  GstElement *sink;
   GstCaps *caps;
-  GstPad *pad;
+  GstPad *src, *pad;
+  GstSegment segment;
+  gchar *id;
 
-  appsrc = gst_element_factory_make ("appsrc", "rtp_mirror");
   sink = gst_element_factory_make ("fakesink", "rtp_mirror_sink");
-  if (!appsrc || !sink) {
-    GST_WARNING_OBJECT (self, "no appsrc: no RTCP sender reports");
-    g_clear_object (&appsrc);
-    g_clear_object (&sink);
+  if (!sink)
+    return NULL;
+  g_object_set (sink, "sync", FALSE, "async", FALSE,
+      "enable-last-sample", FALSE, NULL);
+  gst_bin_add (GST_BIN (self), sink);
+  src = gst_pad_new ("rtp_mirror", GST_PAD_SRC);
+  pad = gst_element_request_pad_simple (self->rtpbin, "send_rtp_sink_0");
+  if (!pad || gst_pad_link_full (src, pad, GST_PAD_LINK_CHECK_NOTHING) !=
+      GST_PAD_LINK_OK
+      || !gst_element_link_pads (self->rtpbin, "send_rtp_src_0", sink,
+          "sink")) {
+    GST_WARNING_OBJECT (self, "could not link the RTP mirror");
+    if (pad)
+      gst_object_unref (pad);
+    gst_object_unref (src);
+    gst_bin_remove (GST_BIN (self), sink);
     return NULL;
   }
+  gst_object_unref (pad);
+  gst_pad_set_active (src, TRUE);
+  /* sticky: stored now, sent with the first buffer */
+  id = gst_pad_create_stream_id (src, GST_ELEMENT (self), "rtp-mirror");
+  gst_pad_push_event (src, gst_event_new_stream_start (id));
+  g_free (id);
   caps = gst_caps_new_simple ("application/x-rtp",
       "media", G_TYPE_STRING, "audio",
       "clock-rate", G_TYPE_INT, 8000,
       "encoding-name", G_TYPE_STRING, "PCMU",
       "payload", G_TYPE_INT, 0,
       "ssrc", G_TYPE_UINT, gst_sip_call_media_get_ssrc (media), NULL);
-  g_object_set (appsrc, "caps", caps, "format", GST_FORMAT_TIME,
-      "is-live", TRUE, "do-timestamp", FALSE, "block", FALSE,
-      "max-bytes", (guint64) 16384, NULL);
+  gst_pad_push_event (src, gst_event_new_caps (caps));
   gst_caps_unref (caps);
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (appsrc), "leaky-type"))
-    gst_util_set_object_arg (G_OBJECT (appsrc), "leaky-type", "downstream");
-  g_object_set (sink, "sync", FALSE, "async", FALSE,
-      "enable-last-sample", FALSE, NULL);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (src, gst_event_new_segment (&segment));
 
-  gst_bin_add_many (GST_BIN (self), appsrc, sink, NULL);
-  if (!gst_element_link_pads (appsrc, "src", self->rtpbin, "send_rtp_sink_0")
-      || !gst_element_link_pads (self->rtpbin, "send_rtp_src_0", sink, "sink")) {
-    GST_WARNING_OBJECT (self, "could not link the RTP mirror");
-    gst_bin_remove_many (GST_BIN (self), appsrc, sink, NULL);
-    return NULL;
-  }
-  gst_sip_src_start_child (self, sink);
-  gst_sip_src_start_child (self, appsrc);
+  /* sipsink's streaming threads push into this sink: it must never block
+   * them, as a basesink in PAUSED does (preroll) while the pipeline shuts
+   * down, which would deadlock sipsink's state change on its own stream
+   * locks; so it stays PLAYING (sync=FALSE: no clock wait) until
+   * clear_children sets it to NULL */
+  gst_element_set_locked_state (sink, TRUE);
+  gst_element_set_state (sink, GST_STATE_PLAYING);
   /* the pipeline's latency does not reach sinks inside sipsrc (not a sink
    * itself); rtpbin needs one to know the running time of what is sent */
   pad = gst_element_get_static_pad (sink, "sink");
   gst_pad_push_event (pad, gst_event_new_latency (0));
   gst_object_unref (pad);
-  return appsrc;
+  return src;
 }
 
 /* Takes @call (a new ref), receives its RTP on the call's own sockets and
@@ -1594,7 +1609,8 @@ static gboolean
 gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
 {
   GSocket *rtp_socket, *rtcp_socket;
-  GstElement *rtp_src, *rtcp_src = NULL, *rtcp_sink = NULL, *mirror;
+  GstElement *rtp_src, *rtcp_src = NULL, *rtcp_sink = NULL;
+  GstPad *mirror;
   GstSipCallMedia *media;
   GObject *rtp_session = NULL;
   GstCaps *caps;
@@ -1724,8 +1740,10 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
 
   gst_sip_src_update_rtcp_destination (self);
   mirror = gst_sip_src_make_mirror (self, media);
-  if (mirror)
-    gst_sip_call_media_set_mirror (media, mirror);
+  if (mirror) {
+    gst_sip_call_media_set_mirror (media, GST_ELEMENT (self), mirror);
+    gst_object_unref (mirror);
+  }
   g_object_unref (media);
   gst_sip_src_start_timer (self);
   if (rtcp_sink)
@@ -1781,7 +1799,7 @@ gst_sip_src_release_call (GstSipSrc * self)
   self->cand_count = 0;
   g_mutex_unlock (&self->media_lock);
   if (media) {
-    gst_sip_call_media_set_mirror (media, NULL);
+    gst_sip_call_media_set_mirror (media, NULL, NULL);
     gst_sip_call_media_set_session (media, NULL);
     g_object_unref (media);
   }
