@@ -78,6 +78,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_sink_debug);
 /* silence is sent when the audio sent so far ran out this long ago (plus
  * the pipeline latency) */
 #define SILENCE_GAP (60 * GST_MSECOND)
+/* how often the silence ticker looks while there is no call to send into */
+#define IDLE_TICK (100 * GST_MSECOND)
 /* a G.711 u-law packet of silence */
 #define ULAW_SILENCE 0xff
 
@@ -783,7 +785,11 @@ gst_sip_sink_make_silence (GstSipSink * self, GstClockTime rt)
   return buf;
 }
 
-/* pipeline clock thread, every 20 ms while PLAYING */
+static void gst_sip_sink_arm_ticker (GstSipSink * self, GstClockID id);
+
+/* A single-shot clock callback that re-arms itself for the moment the
+ * audio would run out (or every 20 ms while it sends silence), so that a
+ * call whose audio flows costs a few wake-ups a second, not 50. */
 static gboolean
 gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
     gpointer user_data)
@@ -794,7 +800,8 @@ gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
   GSocket *socket = NULL;
   GSocketAddress *dest = NULL, *to;
   GstSipCallMedia *media = NULL;
-  GstClockTime now, base_time, gap;
+  GstClockTime now, base_time, gap, next;
+  GstClockID next_id = NULL;
   SipCall *call;
 
   if (!self)
@@ -809,18 +816,20 @@ gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
   gap = SILENCE_GAP + gst_base_sink_get_latency (GST_BASE_SINK (self->udpsink));
 
   g_mutex_lock (&self->lock);
+  if (self->ticker != id) {
+    /* stopped or replaced */
+    g_mutex_unlock (&self->lock);
+    gst_object_unref (self);
+    return TRUE;
+  }
   call = self->call;
-  if (self->ticker != id || !self->send_silence || !call || !self->media
+  if (!self->send_silence || !call || !self->media
       || self->out_eos || self->out_flushing || self->flushing
       || self->shutdown || sip_call_get_state (call) != SIP_CALL_STATE_ACTIVE
       || sip_call_get_on_hold (call)) {
     /* silence starts after a gap from when it may be sent */
     self->last_end_rt = GST_CLOCK_TIME_NONE;
-    g_mutex_unlock (&self->lock);
-    gst_object_unref (self);
-    return TRUE;
-  }
-  if (!GST_CLOCK_TIME_IS_VALID (self->last_end_rt)) {
+  } else if (!GST_CLOCK_TIME_IS_VALID (self->last_end_rt)) {
     self->last_end_rt = now;
   } else if (now >= self->last_end_rt + gap) {
     if (now > self->last_end_rt + G_N_ELEMENTS (bufs) * PTIME + gap)
@@ -834,7 +843,15 @@ gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
     socket = socket ? g_object_ref (socket) : NULL;
     media = g_object_ref (self->media);
   }
+  /* next: when the audio sent so far runs out; without a call, a look
+   * every IDLE_TICK */
+  next = GST_CLOCK_TIME_IS_VALID (self->last_end_rt) ?
+      MAX (self->last_end_rt + gap, now + GST_MSECOND) : now + IDLE_TICK;
+  next_id = gst_clock_new_single_shot_id (clock, base_time + next);
+  self->ticker = gst_clock_id_ref (next_id);
+  gst_clock_id_unref (id);      /* the reference self->ticker held */
   g_mutex_unlock (&self->lock);
+  gst_sip_sink_arm_ticker (self, next_id);
 
   if (n && dest && socket) {
     to = gst_sip_address_for_socket (socket, dest);
@@ -872,19 +889,29 @@ gst_sip_sink_weak_ref_free (gpointer data)
   g_free (data);
 }
 
+/* waits for @id (transfer full) with a weak reference to @self: the clock
+ * entry must not keep the element alive */
+static void
+gst_sip_sink_arm_ticker (GstSipSink * self, GstClockID id)
+{
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (ref, self);
+  /* unscheduled meanwhile (stop_ticker): returns at once, never calls */
+  gst_clock_id_wait_async (id, gst_sip_sink_ticker_cb, ref,
+      gst_sip_sink_weak_ref_free);
+  gst_clock_id_unref (id);
+}
+
 static void
 gst_sip_sink_start_ticker (GstSipSink * self)
 {
   GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GWeakRef *ref;
   GstClockID id;
 
   if (!clock)
     return;
-  ref = g_new0 (GWeakRef, 1);
-  g_weak_ref_init (ref, self);
-  id = gst_clock_new_periodic_id (clock, gst_clock_get_time (clock) + PTIME,
-      PTIME);
+  id = gst_clock_new_single_shot_id (clock, gst_clock_get_time (clock) + PTIME);
   g_mutex_lock (&self->lock);
   if (self->ticker) {
     gst_clock_id_unschedule (self->ticker);
@@ -893,9 +920,7 @@ gst_sip_sink_start_ticker (GstSipSink * self)
   self->ticker = gst_clock_id_ref (id);
   self->last_end_rt = GST_CLOCK_TIME_NONE;
   g_mutex_unlock (&self->lock);
-  gst_clock_id_wait_async (id, gst_sip_sink_ticker_cb, ref,
-      gst_sip_sink_weak_ref_free);
-  gst_clock_id_unref (id);
+  gst_sip_sink_arm_ticker (self, id);
   gst_object_unref (clock);
 }
 
