@@ -51,8 +51,9 @@
  * from anyone else are dropped before rtpbin, and sipsink sends only to the
  * caller's SDP address or latched source, so a stranger spraying RTP at the
  * call's port hears nothing and cannot take the stream over. RTP packets of
- * payload types that were not negotiated (only PCMU and the offered
- * telephone-event are) are dropped too.
+ * payload types that were not negotiated are dropped too: only PCMU (payload
+ * type 0, or the dynamic type the caller's offer mapped it to) and the
+ * offered telephone-event pass.
  *
  * A call without RTP from the caller for #GstSipSrc:media-timeout seconds
  * (default 30; not while on hold) is hung up with BYE, as is a call older
@@ -255,7 +256,9 @@ struct _GstSipSrc
   gboolean had_call;            /* one call per run */
   gulong state_changed_id;
   gulong media_changed_id;
-  gint telephone_event_pt;      /* atomic: read from streaming threads */
+  /* the negotiated payload types, atomic: read from streaming threads */
+  gint pcmu_pt;                 /* 0, or the caller's dynamic PCMU type */
+  gint telephone_event_pt;      /* -1: not negotiated */
   gboolean answered_posted;
   gboolean ended_posted;
   gboolean answer_pending;      /* auto-answer once PAUSED */
@@ -635,6 +638,7 @@ gst_sip_src_init (GstSipSrc * self)
   self->max_duration = DEFAULT_MAX_DURATION;
   self->invite_rate_limit = DEFAULT_INVITE_RATE_LIMIT;
   g_mutex_init (&self->media_lock);
+  self->pcmu_pt = 0;
   self->telephone_event_pt = -1;
   self->flushing = TRUE;
 
@@ -751,15 +755,17 @@ static GstCaps *
 gst_sip_src_request_pt_map (GstElement * rtpbin, guint session, guint pt,
     GstSipSrc * self)
 {
+  gint pcmu_pt = g_atomic_int_get (&self->pcmu_pt);
   gint te_pt = g_atomic_int_get (&self->telephone_event_pt);
 
   GST_DEBUG_OBJECT (self, "caps for payload type %u in session %u", pt,
       session);
-  if (pt == 0)
+  if (pt == (guint) pcmu_pt)
     return gst_caps_new_simple ("application/x-rtp",
         "media", G_TYPE_STRING, "audio",
         "clock-rate", G_TYPE_INT, 8000,
-        "encoding-name", G_TYPE_STRING, "PCMU", "payload", G_TYPE_INT, 0, NULL);
+        "encoding-name", G_TYPE_STRING, "PCMU",
+        "payload", G_TYPE_INT, (gint) pt, NULL);
   if (te_pt >= 0 && pt == (guint) te_pt)
     return gst_caps_new_simple ("application/x-rtp",
         "media", G_TYPE_STRING, "audio",
@@ -872,7 +878,7 @@ static void
 gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
 {
   guint session, ssrc, pt;
-  gint te_pt;
+  gint pcmu_pt, te_pt;
   GstBin *bin = GST_BIN (self);
   GstPad *sinkpad;
   guint n;
@@ -885,9 +891,11 @@ gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
   g_mutex_lock (&self->lock);
   n = self->n_chains++;
   g_mutex_unlock (&self->lock);
+  pcmu_pt = g_atomic_int_get (&self->pcmu_pt);
   te_pt = g_atomic_int_get (&self->telephone_event_pt);
 
-  if (pt == 0) {
+  /* PCMU takes precedence should a hostile offer map both to one type */
+  if (pt == (guint) pcmu_pt) {
     GstElement *depay, *dec;
     GstPad *decsrc;
     gchar *name;
@@ -1223,8 +1231,8 @@ gst_sip_src_accept_rtp (GstSipSrc * self, GSocketAddress * from,
 }
 
 /* Drops datagrams that are not RTP or not from the caller (see
- * rtp-latching), and RTP packets of payload types other than PCMU and the
- * negotiated telephone-event before rtpbin (a NULL answer to
+ * rtp-latching), and RTP packets of payload types other than the negotiated
+ * PCMU and telephone-event ones before rtpbin (a NULL answer to
  * request-pt-map is an error there). */
 static GstPadProbeReturn
 gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
@@ -1232,6 +1240,7 @@ gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
 {
   GstSipSrc *self = GST_SIP_SRC (user_data);
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  gint pcmu_pt = g_atomic_int_get (&self->pcmu_pt);
   gint te_pt = g_atomic_int_get (&self->telephone_event_pt);
   GstNetAddressMeta *meta;
   guint8 header[12];
@@ -1255,7 +1264,7 @@ gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
           GST_READ_UINT32_BE (header + 8), GST_READ_UINT16_BE (header + 2)))
     return GST_PAD_PROBE_DROP;
 
-  if (pt == 0 || (te_pt >= 0 && pt == (guint) te_pt))
+  if (pt == (guint) pcmu_pt || (te_pt >= 0 && pt == (guint) te_pt))
     return GST_PAD_PROBE_OK;
   GST_LOG_OBJECT (self, "dropping RTP with payload type %u", pt);
   return GST_PAD_PROBE_DROP;
@@ -1386,6 +1395,18 @@ gst_sip_src_call_state_changed (SipCall * call, SipCallState state,
   }
 }
 
+/* the payload types the streaming threads accept, from the call's offer */
+static void
+gst_sip_src_update_payload_types (GstSipSrc * self, SipCall * call)
+{
+  gint pcmu_pt = sip_call_get_pcmu_pt (call);
+
+  /* -1 cannot happen for an answered call; keep the static type then */
+  g_atomic_int_set (&self->pcmu_pt, pcmu_pt >= 0 ? pcmu_pt : 0);
+  g_atomic_int_set (&self->telephone_event_pt,
+      sip_call_get_telephone_event_pt (call));
+}
+
 static void
 gst_sip_src_call_media_changed (SipCall * call, GstSipSrc * self)
 {
@@ -1396,8 +1417,7 @@ gst_sip_src_call_media_changed (SipCall * call, GstSipSrc * self)
   }
   g_mutex_unlock (&self->lock);
 
-  g_atomic_int_set (&self->telephone_event_pt,
-      sip_call_get_telephone_event_pt (call));
+  gst_sip_src_update_payload_types (self, call);
   /* a new address re-arms the latch; hold and resume do not */
   gst_sip_src_arm_latch (self, call, FALSE);
   g_object_notify (G_OBJECT (self), "remote-address");
@@ -1631,8 +1651,7 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
     gst_structure_free (self->ended_stats);
   self->ended_stats = NULL;
   auto_answer = self->auto_answer;
-  g_atomic_int_set (&self->telephone_event_pt,
-      sip_call_get_telephone_event_pt (call));
+  gst_sip_src_update_payload_types (self, call);
   self->state_changed_id = g_signal_connect (call, "state-changed",
       G_CALLBACK (gst_sip_src_call_state_changed), self);
   self->media_changed_id = g_signal_connect (call, "media-changed",
@@ -1797,6 +1816,7 @@ gst_sip_src_release_call (GstSipSrc * self)
   self->call_from_property = FALSE;
   self->had_call = FALSE;
   self->answer_pending = FALSE;
+  g_atomic_int_set (&self->pcmu_pt, 0);
   g_atomic_int_set (&self->telephone_event_pt, -1);
   g_mutex_unlock (&self->lock);
 
