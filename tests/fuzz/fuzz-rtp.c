@@ -1,0 +1,168 @@
+/* gst-sip: libFuzzer target: a datagram at a call's RTP port
+ * Copyright (C) 2026 The gst-sip authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* The real element path, in process: a pipeline "sipsrc ! fakesink" answers
+ * one call from a TestUac over loopback (PCMU mapped to the dynamic payload
+ * type 96, telephone-event on 101), and each input is pushed, as the call's
+ * udpsrc would push a datagram, from its src pad: through sipsrc's RTP
+ * filter (RTP check, source check and latching, payload types), rtpbin and
+ * its jitter buffer, then, in the jitter buffer's thread, the PCMU decoder
+ * or the RFC 4733 telephone-event probe that posts sip-dtmf.
+ *
+ * Input: byte 0 picks the sender (the caller's SDP address, another port
+ * of the caller's IP, another IP), byte 1 the SSRC (one of four: each new
+ * SSRC makes rtpbin build a jitter buffer and a thread, which would measure
+ * rtpbin, not us); the rest is the datagram. Criticals are fatal. */
+
+#include <gst/gst.h>
+#include <gst/net/gstnetaddressmeta.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gstsipelements.h"
+#include "testuac.h"
+
+static GstElement *pipeline;
+static GstPad *rtp_pad;         /* the call's udpsrc's src pad */
+static GSocketAddress *senders[3];
+/* the caller's sockets stay open (nothing else may take its port): the call
+ * lives as long as the process */
+static TestUac *uac;
+
+static void
+fatal_log (const gchar * domain, GLogLevelFlags level, const gchar * message,
+    gpointer user_data)
+{
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) {
+    fprintf (stderr, "%s: %s\n", domain ? domain : "", message);
+    abort ();
+  }
+}
+
+/* messages (sip-dtmf above all) would pile up on an unread bus; errors are
+ * bugs here */
+static GstBusSyncReply
+drop_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    fprintf (stderr, "error message from %s\n", GST_OBJECT_NAME (msg->src));
+    abort ();
+  }
+  return GST_BUS_DROP;
+}
+
+static GSocketAddress *
+address (const gchar * ip, guint16 port)
+{
+  GInetAddress *a = g_inet_address_new_from_string (ip);
+  GSocketAddress *sa = g_inet_socket_address_new (a, port);
+
+  g_object_unref (a);
+  return sa;
+}
+
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
+
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  GstElement *src, *udpsrc = NULL;
+  GstBus *bus;
+  guint port = 0;
+  gint64 end;
+
+  g_log_set_default_handler (fatal_log, NULL);
+  g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  gst_init (argc, argv);
+  if (!GST_ELEMENT_REGISTER (sipsrc, NULL)) {
+    fprintf (stderr, "cannot register sipsrc\n");
+    abort ();
+  }
+  /* no media timeout: stranger-only inputs must not end the call */
+  pipeline = gst_parse_launch ("sipsrc name=src host=127.0.0.1 port=0 "
+      "media-timeout=0 latency=20 ! fakesink sync=false async=false", NULL);
+  if (!pipeline) {
+    fprintf (stderr, "cannot build the pipeline\n");
+    abort ();
+  }
+  bus = gst_element_get_bus (pipeline);
+  gst_bus_set_sync_handler (bus, drop_message, NULL, NULL);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  g_object_get (src, "bound-port", &port, NULL);
+
+  uac = test_uac_new (port);
+  test_uac_send_invite_offer (uac, 96, 101);
+  if (test_uac_wait_final (uac, 5000) != 200) {
+    fprintf (stderr, "the call was not answered\n");
+    abort ();
+  }
+  test_uac_send_ack (uac);
+
+  /* one real packet from the caller: udpsrc pushes its stream-start, caps
+   * and segment, and the caller's SDP address is latched */
+  end = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+  while (!rtp_pad && g_get_monotonic_time () < end) {
+    GstEvent *segment;
+
+    if (!udpsrc)
+      udpsrc = gst_bin_get_by_name (GST_BIN (src), "rtp_udpsrc");
+    if (udpsrc) {
+      test_uac_send_rtp (uac, 96, FALSE, uac->rtp_ts, (const guint8 *)
+          "\xff\xff\xff\xff", 4);
+      uac->rtp_ts += 160;
+      rtp_pad = gst_element_get_static_pad (udpsrc, "src");
+      segment = gst_pad_get_sticky_event (rtp_pad, GST_EVENT_SEGMENT, 0);
+      if (segment)
+        gst_event_unref (segment);
+      else
+        gst_clear_object (&rtp_pad);
+    }
+    g_usleep (20000);
+  }
+  if (!rtp_pad) {
+    fprintf (stderr, "the call's RTP never started\n");
+    abort ();
+  }
+
+  senders[0] = address ("127.0.0.1", uac->rtp_port);
+  senders[1] = address ("127.0.0.1", uac->rtp_port + 2);
+  senders[2] = address ("203.0.113.5", 4000);
+  gst_object_unref (udpsrc);
+  gst_object_unref (src);
+  return 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
+{
+  GstBuffer *buf;
+  GstClock *clock;
+
+  if (size < 2)
+    return 0;
+  /* an empty datagram too: udpsrc pushes it as an empty buffer */
+  buf = gst_buffer_new_allocate (NULL, size - 2, NULL);
+  gst_buffer_fill (buf, 0, data + 2, size - 2);
+  if (size - 2 >= 12) {
+    const guint8 ssrc[4] = { 0x5e, 0xed, 0x00, data[1] & 3 };
+
+    gst_buffer_fill (buf, 8, ssrc, 4);
+  }
+  gst_buffer_add_net_address_meta (buf, senders[data[0] % 3]);
+  /* stamped with the running time, as udpsrc does */
+  clock = gst_element_get_clock (pipeline);
+  if (clock) {
+    GST_BUFFER_DTS (buf) = gst_clock_get_time (clock) -
+        gst_element_get_base_time (pipeline);
+    gst_object_unref (clock);
+  }
+  gst_pad_push (rtp_pad, buf);
+  return 0;
+}
