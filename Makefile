@@ -13,6 +13,9 @@ PORT ?= 6060
 BUILD_DIR ?= build
 PYTHON ?= /usr/bin/python3
 PYTEST_ARGS ?=
+# seconds per fuzz target in `make test` (a manual `make fuzz` runs
+# FUZZ_SECONDS, 30)
+TEST_FUZZ_SECONDS ?= 20
 
 # Debian packages needed to build, run and test everything.
 APT_PACKAGES = \
@@ -41,7 +44,7 @@ RUN_ENV = GST_PLUGIN_PATH="$(CURDIR)/$(BUILD_DIR)/gst$${GST_PLUGIN_PATH:+:$$GST_
 help:
 	@echo "make run        install dependencies, build, run the Pipecat demo bot on UDP port $(PORT)"
 	@echo "make run-echo   same, always the echo pipeline (plays each caller's voice back)"
-	@echo "make test       install dependencies, build, run all tests (C, interop, Python)"
+	@echo "make test       install dependencies, build, run all tests (C, interop, Python, fuzz, ASan)"
 	@echo "make deps       install missing Debian packages (apt-get, as root or with sudo)"
 	@echo "make build      meson setup + compile into $(BUILD_DIR)/"
 	@echo "make clean      remove $(BUILD_DIR)/ and test output; distclean also removes .venv/"
@@ -92,6 +95,8 @@ test: deps build
 	$(MAKE) --no-print-directory test-c || status=1; \
 	$(MAKE) --no-print-directory test-interop || status=1; \
 	$(MAKE) --no-print-directory test-python || status=1; \
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) || status=1; \
+	$(MAKE) --no-print-directory test-asan || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)"; fi; \
 	exit $$status
 
@@ -116,12 +121,12 @@ test-python: build venv
 	else echo "test-python: no python/tests/test_*.py yet, skipped"; fi
 
 clean:
-	rm -rf "$(BUILD_DIR)" tests/out
+	rm -rf "$(BUILD_DIR)" "$(FUZZ_BUILD_DIR)" "$(ASAN_BUILD_DIR)" tests/out
 
 distclean: clean
 	rm -rf .venv
 
-# ---- Hardening (not part of `make test`; each has its own time budget) ----
+# ---- Hardening (`make test` runs them last; each has its own time budget) ----
 
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 30
