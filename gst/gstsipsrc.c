@@ -1270,6 +1270,66 @@ gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
   return GST_PAD_PROBE_DROP;
 }
 
+/* An SDES packet (@p, @len bytes without padding) whose chunks and items
+ * all lie inside it (RFC 3550 6.5). GStreamer 1.22's rtpsession trusts a
+ * PRIV item's prefix length and an item's end: a hostile one makes it read
+ * past the datagram. */
+static gboolean
+gst_sip_rtcp_sdes_is_sane (const guint8 * p, gsize len)
+{
+  guint chunks = p[0] & 0x1f;
+  gsize off = 4;
+
+  for (guint c = 0; c < chunks; c++) {
+    off += 4;                   /* SSRC/CSRC */
+    for (;;) {
+      if (off >= len)
+        return FALSE;           /* no null item ends the chunk */
+      if (p[off] == 0) {
+        /* the null item, padded to the next 32-bit boundary */
+        off = (off + 4) & ~(gsize) 3;
+        break;
+      }
+      if (off + 2 > len || off + 2 + p[off + 1] > len)
+        return FALSE;
+      /* PRIV (8): a prefix length byte, then prefix and value */
+      if (p[off] == 8 && (p[off + 1] == 0 || p[off + 2] >= p[off + 1]))
+        return FALSE;
+      off += 2 + p[off + 1];
+    }
+  }
+  return off <= len;
+}
+
+/* A compound RTCP packet whose packets' lengths add up to the datagram
+ * (RFC 3550 A.2), padding only in the last one, every SDES sane. */
+static gboolean
+gst_sip_rtcp_is_sane (const guint8 * data, gsize size)
+{
+  gsize off = 0;
+
+  while (off < size) {
+    const guint8 *p = data + off;
+    gsize len;
+
+    if (size - off < 4 || (p[0] & 0xc0) != 0x80)
+      return FALSE;
+    len = ((gsize) GST_READ_UINT16_BE (p + 2) + 1) * 4;
+    if (len > size - off)
+      return FALSE;
+    off += len;
+    if (p[0] & 0x20) {
+      /* padding: in the last packet only, its count in the last byte */
+      if (off != size || p[len - 1] == 0 || p[len - 1] > len - 4)
+        return FALSE;
+      len -= p[len - 1];
+    }
+    if (p[1] == 202 && !gst_sip_rtcp_sdes_is_sane (p, len))
+      return FALSE;
+  }
+  return size > 0;
+}
+
 /* RTCP only from the caller: the latched RTP source's IP address (the first
  * port RTCP comes from is latched), or the SDP's RTCP address before RTP
  * was latched */
@@ -1281,13 +1341,16 @@ gst_sip_src_rtcp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstNetAddressMeta *meta = gst_buffer_get_net_address_meta (buf);
   GSocketAddress *from = meta ? meta->addr : NULL;
-  gboolean accept = FALSE, latch = FALSE;
-  guint8 header[2];
+  gboolean accept = FALSE, latch = FALSE, sane;
+  GstMapInfo map;
 
-  if (gst_buffer_get_size (buf) < 8
-      || gst_buffer_extract (buf, 0, header, 2) != 2
-      || (header[0] & 0xc0) != 0x80 || header[1] < 200 || header[1] > 207) {
-    GST_LOG_OBJECT (self, "dropping a datagram that is not RTCP");
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_DROP;
+  sane = map.size >= 8 && map.data[1] >= 200 && map.data[1] <= 207
+      && gst_sip_rtcp_is_sane (map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  if (!sane) {
+    GST_LOG_OBJECT (self, "dropping a datagram that is not well-formed RTCP");
     return GST_PAD_PROBE_DROP;
   }
   if (!from)

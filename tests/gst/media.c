@@ -775,6 +775,99 @@ GST_START_TEST (test_media_stats)
 
 GST_END_TEST;
 
+/* the CNAME rtpbin holds for the caller's SSRC, NULL if none */
+static gchar *
+caller_cname (Call * c)
+{
+  GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (c->src), "rtpbin");
+  GObject *session = NULL, *source = NULL;
+  GstStructure *sdes = NULL;
+  gchar *cname = NULL;
+
+  fail_unless (rtpbin != NULL);
+  g_signal_emit_by_name (rtpbin, "get-internal-session", 0, &session);
+  fail_unless (session != NULL);
+  g_signal_emit_by_name (session, "get-source-by-ssrc", c->uac->rtp_ssrc,
+      &source);
+  if (source) {
+    g_object_get (source, "sdes", &sdes, NULL);
+    if (sdes)
+      cname = g_strdup (gst_structure_get_string (sdes, "cname"));
+    g_clear_pointer (&sdes, gst_structure_free);
+    g_object_unref (source);
+  }
+  g_object_unref (session);
+  gst_object_unref (rtpbin);
+  return cname;
+}
+
+/* RR + SDES with CNAME @cname and, with @bad_priv, a PRIV item whose
+ * prefix length overruns it (and no null item): GStreamer 1.22's rtpsession
+ * would read past the datagram; sipsrc drops such RTCP before rtpbin */
+static void
+send_sdes (Call * c, const gchar * cname, gboolean bad_priv)
+{
+  guint8 pkt[64] = { 0x80, 201, 0, 1 };
+  gsize n = strlen (cname), sdes_len;
+
+  GST_WRITE_UINT32_BE (pkt + 4, c->uac->rtp_ssrc);
+  pkt[8] = 0x81;
+  pkt[9] = 202;
+  GST_WRITE_UINT32_BE (pkt + 12, c->uac->rtp_ssrc);
+  pkt[16] = 1;
+  pkt[17] = n;
+  memcpy (pkt + 18, cname, n);
+  sdes_len = 10 + n;
+  if (bad_priv) {
+    /* PRIV of length 1 saying its prefix is 2 long, then non-zero bytes */
+    memcpy (pkt + 8 + sdes_len, "\x08\x01\x02" "AAAAA", 8);
+    sdes_len += 8;
+  } else {
+    pkt[8 + sdes_len++] = 0;
+  }
+  sdes_len = (sdes_len + 3) & ~3;
+  GST_WRITE_UINT16_BE (pkt + 10, sdes_len / 4 - 1);
+  test_uac_send_rtcp (c->uac, pkt, 8 + sdes_len);
+}
+
+GST_START_TEST (test_media_rtcp_malformed_sdes)
+{
+  Call c = { 0 };
+  gchar *cname = NULL;
+  gint64 end;
+
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 ! "
+      "fakesink async=false");
+  place_call_full (&c, TRUE);
+  /* the caller's RTP is latched, its RTCP is accepted */
+  for (guint i = 0; i < 5; i++) {
+    test_uac_send_pcmu (c.uac, CALLER_VALUE);
+    g_usleep (20000);
+  }
+
+  send_sdes (&c, "evil", TRUE);
+  send_sdes (&c, "good", FALSE);
+  end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  while (!cname && g_get_monotonic_time () < end) {
+    g_usleep (20000);
+    cname = caller_cname (&c);
+  }
+  /* the malformed compound came first and was dropped whole */
+  fail_unless_equals_string (cname, "good");
+  g_free (cname);
+  send_sdes (&c, "evil", TRUE);
+  g_usleep (200000);
+  cname = caller_cname (&c);
+  fail_unless_equals_string (cname, "good");
+  g_free (cname);
+
+  test_uac_send_bye (c.uac);
+  fail_unless_equals_int (test_uac_wait_response (c.uac, "BYE", 3000), 200);
+  stop_pipeline (&c);
+}
+
+GST_END_TEST;
+
 /* the RTP stream sipsink sends, as the caller sees it */
 typedef struct
 {
@@ -980,6 +1073,7 @@ media_suite (void)
   tcase_add_test (tc, test_media_timeout_hold);
   tcase_add_test (tc, test_media_max_duration);
   tcase_add_test (tc, test_media_stats);
+  tcase_add_test (tc, test_media_rtcp_malformed_sdes);
   tcase_add_test (tc, test_media_silence);
   tcase_add_test (tc, test_media_no_silence);
   return s;
