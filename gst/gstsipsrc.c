@@ -1270,10 +1270,11 @@ gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
   return GST_PAD_PROBE_DROP;
 }
 
-/* An SDES packet (@p, @len bytes without padding) whose chunks and items
- * all lie inside it (RFC 3550 6.5). GStreamer 1.22's rtpsession trusts a
- * PRIV item's prefix length and an item's end: a hostile one makes it read
- * past the datagram. */
+/* An SDES packet (@p, @len bytes without padding) made of exactly its
+ * source count of chunks, whose items all lie inside it (RFC 3550 6.5).
+ * GStreamer 1.22's rtpsession trusts a PRIV item's prefix length, an
+ * item's length, and parses bytes after the last chunk as more chunks: a
+ * hostile packet makes it read past the datagram. */
 static gboolean
 gst_sip_rtcp_sdes_is_sane (const guint8 * p, gsize len)
 {
@@ -1298,7 +1299,7 @@ gst_sip_rtcp_sdes_is_sane (const guint8 * p, gsize len)
       off += 2 + p[off + 1];
     }
   }
-  return off <= len;
+  return off == len;
 }
 
 /* A compound RTCP packet whose packets' lengths add up to the datagram
