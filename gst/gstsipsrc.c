@@ -51,8 +51,9 @@
  * from anyone else are dropped before rtpbin, and sipsink sends only to the
  * caller's SDP address or latched source, so a stranger spraying RTP at the
  * call's port hears nothing and cannot take the stream over. RTP packets of
- * payload types that were not negotiated (only PCMU and the offered
- * telephone-event are) are dropped too.
+ * payload types that were not negotiated are dropped too: only PCMU (payload
+ * type 0, or the dynamic type the caller's offer mapped it to) and the
+ * offered telephone-event pass.
  *
  * A call without RTP from the caller for #GstSipSrc:media-timeout seconds
  * (default 30; not while on hold) is hung up with BYE, as is a call older
@@ -256,7 +257,9 @@ struct _GstSipSrc
   gboolean had_call;            /* one call per run */
   gulong state_changed_id;
   gulong media_changed_id;
-  gint telephone_event_pt;      /* atomic: read from streaming threads */
+  /* the negotiated payload types, atomic: read from streaming threads */
+  gint pcmu_pt;                 /* 0, or the caller's dynamic PCMU type */
+  gint telephone_event_pt;      /* -1: not negotiated */
   gboolean answered_posted;
   gboolean ended_posted;
   gboolean answer_pending;      /* auto-answer once PAUSED */
@@ -636,6 +639,7 @@ gst_sip_src_init (GstSipSrc * self)
   self->max_duration = DEFAULT_MAX_DURATION;
   self->invite_rate_limit = DEFAULT_INVITE_RATE_LIMIT;
   g_mutex_init (&self->media_lock);
+  self->pcmu_pt = 0;
   self->telephone_event_pt = -1;
   self->flushing = TRUE;
 
@@ -752,15 +756,17 @@ static GstCaps *
 gst_sip_src_request_pt_map (GstElement * rtpbin, guint session, guint pt,
     GstSipSrc * self)
 {
+  gint pcmu_pt = g_atomic_int_get (&self->pcmu_pt);
   gint te_pt = g_atomic_int_get (&self->telephone_event_pt);
 
   GST_DEBUG_OBJECT (self, "caps for payload type %u in session %u", pt,
       session);
-  if (pt == 0)
+  if (pt == (guint) pcmu_pt)
     return gst_caps_new_simple ("application/x-rtp",
         "media", G_TYPE_STRING, "audio",
         "clock-rate", G_TYPE_INT, 8000,
-        "encoding-name", G_TYPE_STRING, "PCMU", "payload", G_TYPE_INT, 0, NULL);
+        "encoding-name", G_TYPE_STRING, "PCMU",
+        "payload", G_TYPE_INT, (gint) pt, NULL);
   if (te_pt >= 0 && pt == (guint) te_pt)
     return gst_caps_new_simple ("application/x-rtp",
         "media", G_TYPE_STRING, "audio",
@@ -873,7 +879,7 @@ static void
 gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
 {
   guint session, ssrc, pt;
-  gint te_pt;
+  gint pcmu_pt, te_pt;
   GstBin *bin = GST_BIN (self);
   GstPad *sinkpad;
   guint n;
@@ -886,9 +892,11 @@ gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
   g_mutex_lock (&self->lock);
   n = self->n_chains++;
   g_mutex_unlock (&self->lock);
+  pcmu_pt = g_atomic_int_get (&self->pcmu_pt);
   te_pt = g_atomic_int_get (&self->telephone_event_pt);
 
-  if (pt == 0) {
+  /* PCMU takes precedence should a hostile offer map both to one type */
+  if (pt == (guint) pcmu_pt) {
     GstElement *depay, *dec;
     GstPad *decsrc;
     gchar *name;
@@ -1224,8 +1232,8 @@ gst_sip_src_accept_rtp (GstSipSrc * self, GSocketAddress * from,
 }
 
 /* Drops datagrams that are not RTP or not from the caller (see
- * rtp-latching), and RTP packets of payload types other than PCMU and the
- * negotiated telephone-event before rtpbin (a NULL answer to
+ * rtp-latching), and RTP packets of payload types other than the negotiated
+ * PCMU and telephone-event ones before rtpbin (a NULL answer to
  * request-pt-map is an error there). */
 static GstPadProbeReturn
 gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
@@ -1233,6 +1241,7 @@ gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
 {
   GstSipSrc *self = GST_SIP_SRC (user_data);
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  gint pcmu_pt = g_atomic_int_get (&self->pcmu_pt);
   gint te_pt = g_atomic_int_get (&self->telephone_event_pt);
   GstNetAddressMeta *meta;
   guint8 header[12];
@@ -1256,10 +1265,71 @@ gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
           GST_READ_UINT32_BE (header + 8), GST_READ_UINT16_BE (header + 2)))
     return GST_PAD_PROBE_DROP;
 
-  if (pt == 0 || (te_pt >= 0 && pt == (guint) te_pt))
+  if (pt == (guint) pcmu_pt || (te_pt >= 0 && pt == (guint) te_pt))
     return GST_PAD_PROBE_OK;
   GST_LOG_OBJECT (self, "dropping RTP with payload type %u", pt);
   return GST_PAD_PROBE_DROP;
+}
+
+/* An SDES packet (@p, @len bytes without padding) made of exactly its
+ * source count of chunks, whose items all lie inside it (RFC 3550 6.5).
+ * GStreamer 1.22's rtpsession trusts a PRIV item's prefix length, an
+ * item's length, and parses bytes after the last chunk as more chunks: a
+ * hostile packet makes it read past the datagram. */
+static gboolean
+gst_sip_rtcp_sdes_is_sane (const guint8 * p, gsize len)
+{
+  guint chunks = p[0] & 0x1f;
+  gsize off = 4;
+
+  for (guint c = 0; c < chunks; c++) {
+    off += 4;                   /* SSRC/CSRC */
+    for (;;) {
+      if (off >= len)
+        return FALSE;           /* no null item ends the chunk */
+      if (p[off] == 0) {
+        /* the null item, padded to the next 32-bit boundary */
+        off = (off + 4) & ~(gsize) 3;
+        break;
+      }
+      if (off + 2 > len || off + 2 + p[off + 1] > len)
+        return FALSE;
+      /* PRIV (8): a prefix length byte, then prefix and value */
+      if (p[off] == 8 && (p[off + 1] == 0 || p[off + 2] >= p[off + 1]))
+        return FALSE;
+      off += 2 + p[off + 1];
+    }
+  }
+  return off == len;
+}
+
+/* A compound RTCP packet whose packets' lengths add up to the datagram
+ * (RFC 3550 A.2), padding only in the last one, every SDES sane. */
+static gboolean
+gst_sip_rtcp_is_sane (const guint8 * data, gsize size)
+{
+  gsize off = 0;
+
+  while (off < size) {
+    const guint8 *p = data + off;
+    gsize len;
+
+    if (size - off < 4 || (p[0] & 0xc0) != 0x80)
+      return FALSE;
+    len = ((gsize) GST_READ_UINT16_BE (p + 2) + 1) * 4;
+    if (len > size - off)
+      return FALSE;
+    off += len;
+    if (p[0] & 0x20) {
+      /* padding: in the last packet only, its count in the last byte */
+      if (off != size || p[len - 1] == 0 || p[len - 1] > len - 4)
+        return FALSE;
+      len -= p[len - 1];
+    }
+    if (p[1] == 202 && !gst_sip_rtcp_sdes_is_sane (p, len))
+      return FALSE;
+  }
+  return size > 0;
 }
 
 /* RTCP only from the caller: the latched RTP source's IP address (the first
@@ -1273,13 +1343,16 @@ gst_sip_src_rtcp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstNetAddressMeta *meta = gst_buffer_get_net_address_meta (buf);
   GSocketAddress *from = meta ? meta->addr : NULL;
-  gboolean accept = FALSE, latch = FALSE;
-  guint8 header[2];
+  gboolean accept = FALSE, latch = FALSE, sane;
+  GstMapInfo map;
 
-  if (gst_buffer_get_size (buf) < 8
-      || gst_buffer_extract (buf, 0, header, 2) != 2
-      || (header[0] & 0xc0) != 0x80 || header[1] < 200 || header[1] > 207) {
-    GST_LOG_OBJECT (self, "dropping a datagram that is not RTCP");
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_DROP;
+  sane = map.size >= 8 && map.data[1] >= 200 && map.data[1] <= 207
+      && gst_sip_rtcp_is_sane (map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  if (!sane) {
+    GST_LOG_OBJECT (self, "dropping a datagram that is not well-formed RTCP");
     return GST_PAD_PROBE_DROP;
   }
   if (!from)
@@ -1387,6 +1460,18 @@ gst_sip_src_call_state_changed (SipCall * call, SipCallState state,
   }
 }
 
+/* the payload types the streaming threads accept, from the call's offer */
+static void
+gst_sip_src_update_payload_types (GstSipSrc * self, SipCall * call)
+{
+  gint pcmu_pt = sip_call_get_pcmu_pt (call);
+
+  /* -1 cannot happen for an answered call; keep the static type then */
+  g_atomic_int_set (&self->pcmu_pt, pcmu_pt >= 0 ? pcmu_pt : 0);
+  g_atomic_int_set (&self->telephone_event_pt,
+      sip_call_get_telephone_event_pt (call));
+}
+
 static void
 gst_sip_src_call_media_changed (SipCall * call, GstSipSrc * self)
 {
@@ -1397,8 +1482,7 @@ gst_sip_src_call_media_changed (SipCall * call, GstSipSrc * self)
   }
   g_mutex_unlock (&self->lock);
 
-  g_atomic_int_set (&self->telephone_event_pt,
-      sip_call_get_telephone_event_pt (call));
+  gst_sip_src_update_payload_types (self, call);
   /* a new address re-arms the latch; hold and resume do not */
   gst_sip_src_arm_latch (self, call, FALSE);
   g_object_notify (G_OBJECT (self), "remote-address");
@@ -1647,8 +1731,7 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
     gst_structure_free (self->ended_stats);
   self->ended_stats = NULL;
   auto_answer = self->auto_answer;
-  g_atomic_int_set (&self->telephone_event_pt,
-      sip_call_get_telephone_event_pt (call));
+  gst_sip_src_update_payload_types (self, call);
   self->state_changed_id = g_signal_connect (call, "state-changed",
       G_CALLBACK (gst_sip_src_call_state_changed), self);
   self->media_changed_id = g_signal_connect (call, "media-changed",
@@ -1815,6 +1898,7 @@ gst_sip_src_release_call (GstSipSrc * self)
   self->call_from_property = FALSE;
   self->had_call = FALSE;
   self->answer_pending = FALSE;
+  g_atomic_int_set (&self->pcmu_pt, 0);
   g_atomic_int_set (&self->telephone_event_pt, -1);
   g_mutex_unlock (&self->lock);
 

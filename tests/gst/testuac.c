@@ -56,6 +56,7 @@ test_uac_new (guint16 server_port)
   uac->call_id = g_strdup_printf ("%08x-test@127.0.0.1", g_random_int ());
   uac->from_tag = g_strdup_printf ("%08x", g_random_int ());
   uac->cseq = 1;
+  uac->remote_pcmu_pt = -1;
   uac->remote_te_pt = -1;
   uac->rtp_seq = g_random_int_range (0, 30000);
   uac->rtp_ts = g_random_int ();
@@ -89,20 +90,32 @@ send_sip (TestUac * uac, const gchar * msg)
 void
 test_uac_send_invite (TestUac * uac, gboolean offer_dtmf)
 {
-  gchar *sdp, *msg;
+  test_uac_send_invite_offer (uac, 0, offer_dtmf ? 101 : -1);
+}
 
+void
+test_uac_send_invite_offer (TestUac * uac, guint pcmu_pt, gint te_pt)
+{
+  gchar *sdp, *msg, *te_format = NULL, *te_attrs = NULL;
+
+  if (te_pt >= 0) {
+    te_format = g_strdup_printf (" %d", te_pt);
+    te_attrs = g_strdup_printf ("a=rtpmap:%d telephone-event/8000\r\n"
+        "a=fmtp:%d 0-15\r\n", te_pt, te_pt);
+  }
   sdp = g_strdup_printf ("v=0\r\n"
       "o=test 1 1 IN IP4 127.0.0.1\r\n"
       "s=test\r\n"
       "c=IN IP4 127.0.0.1\r\n"
       "t=0 0\r\n"
-      "m=audio %u RTP/AVP 0%s\r\n"
-      "a=rtpmap:0 PCMU/8000\r\n"
+      "m=audio %u RTP/AVP %u%s\r\n"
+      "a=rtpmap:%u PCMU/8000\r\n"
       "%s"
       "a=ptime:20\r\n"
-      "a=sendrecv\r\n", uac->rtp_port, offer_dtmf ? " 101" : "",
-      offer_dtmf ? "a=rtpmap:101 telephone-event/8000\r\n"
-      "a=fmtp:101 0-15\r\n" : "");
+      "a=sendrecv\r\n", uac->rtp_port, pcmu_pt, te_format ? te_format : "",
+      pcmu_pt, te_attrs ? te_attrs : "");
+  g_free (te_format);
+  g_free (te_attrs);
   msg = g_strdup_printf ("INVITE sip:bot@127.0.0.1:%u SIP/2.0\r\n"
       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%08x;rport\r\n"
       "Max-Forwards: 70\r\n"
@@ -223,6 +236,8 @@ parse_answer (TestUac * uac, const gchar * msg)
   for (guint i = 0; lines[i]; i++) {
     guint port, pt;
 
+    if (sscanf (lines[i], "m=audio %u RTP/AVP %u", &port, &pt) == 2)
+      uac->remote_pcmu_pt = pt;
     if (sscanf (lines[i], "m=audio %u", &port) == 1)
       uac->remote_rtp_port = port;
     if (sscanf (lines[i], "a=rtpmap:%u telephone-event", &pt) == 1)

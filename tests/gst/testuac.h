@@ -25,6 +25,7 @@ typedef struct
   guint cseq;
 
   guint16 remote_rtp_port;      /* from the SDP answer */
+  gint remote_pcmu_pt;          /* the first payload type answered */
   gint remote_te_pt;            /* telephone-event payload type answered */
 
   guint16 rtp_seq;
@@ -36,6 +37,9 @@ TestUac *test_uac_new (guint16 server_port);
 void test_uac_free (TestUac * uac);
 
 void test_uac_send_invite (TestUac * uac, gboolean offer_dtmf);
+/* an offer of PCMU as @pcmu_pt (0, or a dynamic type with its rtpmap) and
+ * telephone-event as @te_pt (-1: none) */
+void test_uac_send_invite_offer (TestUac * uac, guint pcmu_pt, gint te_pt);
 /* waits for the final response to the INVITE; returns its status code (0 on
  * timeout) and, on 2xx, parses the answer */
 guint test_uac_wait_final (TestUac * uac, gint timeout_ms);
