@@ -605,10 +605,19 @@ gst_sip_sink_unpair (GstSipSink * self)
 /* ------------------------------------------------------------------------ */
 /* streaming */
 
-/* Every RTP packet to the caller carries the call's SSRC (the one sipsrc's
- * rtpbin reports with) and our sequence numbers and timestamps, is counted
- * and mirrored into that rtpbin for its sender reports. Called with the
+/* the payload type the answer gave PCMU: 0, or the caller's dynamic one
+ * (RFC 3264 6.1: we send with the type the offer used). Called with the
  * lock. */
+static guint8
+gst_sip_sink_pcmu_pt (GstSipSink * self)
+{
+  return self->call ? (guint8) sip_call_get_pcmu_pt (self->call) : 0;
+}
+
+/* Every RTP packet to the caller carries the call's PCMU payload type and
+ * SSRC (the one sipsrc's rtpbin reports with) and our sequence numbers and
+ * timestamps, is counted and mirrored into that rtpbin for its sender
+ * reports. Called with the lock. */
 static void
 gst_sip_sink_prepare_packet (GstSipSink * self, GstBuffer * buf)
 {
@@ -632,6 +641,7 @@ gst_sip_sink_prepare_packet (GstSipSink * self, GstBuffer * buf)
   }
   out_seq = (guint16) (in_seq + self->seq_offset);
   out_ts = in_ts + self->ts_offset;
+  gst_rtp_buffer_set_payload_type (&rtp, gst_sip_sink_pcmu_pt (self));
   gst_rtp_buffer_set_ssrc (&rtp, gst_sip_call_media_get_ssrc (self->media));
   gst_rtp_buffer_set_seq (&rtp, out_seq);
   gst_rtp_buffer_set_timestamp (&rtp, out_ts);
@@ -770,7 +780,7 @@ gst_sip_sink_make_silence (GstSipSink * self, GstClockTime rt)
   }
 
   gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
-  gst_rtp_buffer_set_payload_type (&rtp, 0);
+  gst_rtp_buffer_set_payload_type (&rtp, gst_sip_sink_pcmu_pt (self));
   gst_rtp_buffer_set_ssrc (&rtp, gst_sip_call_media_get_ssrc (self->media));
   gst_rtp_buffer_set_seq (&rtp, seq);
   gst_rtp_buffer_set_timestamp (&rtp, ts);

@@ -892,6 +892,7 @@ typedef struct
   guint ts_not_forward;
   guint bad_source;
   guint ssrc_changes;
+  guint pt_counts[128];         /* packets per payload type */
   guint16 last_seq;
   guint32 last_ts;
   guint32 ssrc;
@@ -916,6 +917,7 @@ collect (Call * c, Stream * st, gint ms)
     ssrc = GST_READ_UINT32_BE (pkt + 8);
     if (from != c->uac->remote_rtp_port)
       st->bad_source++;
+    st->pt_counts[pkt[1] & 0x7f]++;
     for (gssize i = 12; i < len; i++)
       silence = silence && pkt[i] == 0xff;
     if (len == 172 && silence)
@@ -959,6 +961,41 @@ pipeline_latency (GstElement * pipeline)
   gst_query_unref (q);
   return GST_CLOCK_TIME_IS_VALID (min) ? min : 0;
 }
+
+/* A caller that mapped PCMU to a dynamic payload type gets every packet,
+ * audio and silence, with that type (RFC 3264 6.1) */
+GST_START_TEST (test_media_dynamic_pcmu_sent)
+{
+  Call c = { 0 };
+  Stream st = { 0 };
+  GstMessage *msg;
+  GstElement *valve;
+
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 ! "
+      "fakesink async=false audiotestsrc is-live=true wave=sine ! "
+      "valve name=v ! sipsink name=sink send-silence=true");
+  c.uac = test_uac_new (test_bound_port (c.src));
+  test_uac_send_invite_offer (c.uac, 96, -1);
+  fail_unless_equals_int (test_uac_wait_final (c.uac, 5000), 200);
+  fail_unless_equals_int (c.uac->remote_pcmu_pt, 96);
+  test_uac_send_ack (c.uac);
+  msg = test_wait_element_message (c.bus, "sip-call-answered", 2000);
+  fail_unless (msg != NULL, "call not answered");
+  gst_message_unref (msg);
+
+  /* audio, then silence */
+  collect (&c, &st, 600);
+  valve = gst_bin_get_by_name (GST_BIN (c.pipeline), "v");
+  g_object_set (valve, "drop", TRUE, NULL);
+  gst_object_unref (valve);
+  collect (&c, &st, 800);
+  fail_unless (st.audio >= 10, "%u audio packets", st.audio);
+  fail_unless (st.silence >= 10, "%u silence packets", st.silence);
+  fail_unless_equals_int (st.pt_counts[96], st.n);
+  stop_pipeline (&c);
+}
+
+GST_END_TEST;
 
 /* While the bot says nothing, sipsink sends silence; audio and silence
  * make one stream (sequence numbers without gaps, timestamps forward, one
@@ -1089,6 +1126,7 @@ media_suite (void)
   tcase_add_test (tc, test_media_stats);
   tcase_add_test (tc, test_media_rtcp_malformed_sdes);
   tcase_add_test (tc, test_media_silence);
+  tcase_add_test (tc, test_media_dynamic_pcmu_sent);
   tcase_add_test (tc, test_media_no_silence);
   return s;
 }
