@@ -45,7 +45,13 @@ struct _GstSipCallMedia
   guint32 ssrc;
   guint64 packets_sent;
   guint64 packets_rejected;
-  GObject *session;             /* RTPSession of sipsrc's rtpbin */
+  /* RTPSession of sipsrc's rtpbin, under session_lock: held while its stats
+   * are read, since rtpbin clears the session without its own lock when it
+   * stops (rtp_session_reset), so sipsrc detaches it first; what it said
+   * last stays in last_session_stats */
+  GMutex session_lock;
+  GObject *session;
+  GstStructure *last_session_stats;
   /* a source pad of no element linked into that session, pushed from
    * sipsink's threads under mirror_lock (no thread of its own); owner (the
    * sipsrc) gives the clock and base time */
@@ -72,7 +78,9 @@ gst_sip_call_media_finalize (GObject * object)
   g_clear_object (&media->sdp_rtp);
   g_clear_object (&media->latched_rtp);
   g_clear_object (&media->session);
+  g_clear_pointer (&media->last_session_stats, gst_structure_free);
   gst_sip_call_media_set_mirror (media, NULL, NULL);
+  g_mutex_clear (&media->session_lock);
   g_mutex_clear (&media->mirror_lock);
   g_mutex_clear (&media->lock);
 
@@ -98,6 +106,7 @@ gst_sip_call_media_init (GstSipCallMedia * media)
 {
   g_mutex_init (&media->lock);
   g_mutex_init (&media->mirror_lock);
+  g_mutex_init (&media->session_lock);
   /* never 0, so that 0 can mean "unknown" in logs */
   do {
     media->ssrc = g_random_int ();
@@ -193,16 +202,21 @@ gst_sip_call_media_add_rejected (GstSipCallMedia * media, guint packets)
 }
 
 /* @rtp_session: the RTPSession (rtpbin's internal session) that receives the
- * call's RTP, or NULL */
+ * call's RTP, or NULL: before that rtpbin stops */
 void
 gst_sip_call_media_set_session (GstSipCallMedia * media, GObject * rtp_session)
 {
   GObject *old;
 
-  g_mutex_lock (&media->lock);
+  g_mutex_lock (&media->session_lock);
   old = media->session;
+  if (old) {
+    /* its last word, while it still has it */
+    g_clear_pointer (&media->last_session_stats, gst_structure_free);
+    g_object_get (old, "stats", &media->last_session_stats, NULL);
+  }
   media->session = rtp_session ? g_object_ref (rtp_session) : NULL;
-  g_mutex_unlock (&media->lock);
+  g_mutex_unlock (&media->session_lock);
   g_clear_object (&old);
 }
 
@@ -269,20 +283,23 @@ gst_sip_call_media_get_stats (GstSipCallMedia * media)
   guint64 best = 0;
   guint jitter = 0;
   gint rtt = -1;
-  GObject *session;
-  GstStructure *s;
+  GstStructure *s, *ss = NULL;
 
   g_mutex_lock (&media->lock);
   sent = media->packets_sent;
   rejected = media->packets_rejected;
-  session = media->session ? g_object_ref (media->session) : NULL;
   g_mutex_unlock (&media->lock);
 
-  if (session) {
-    GstStructure *ss = NULL;
+  g_mutex_lock (&media->session_lock);
+  if (media->session)
+    g_object_get (media->session, "stats", &ss, NULL);
+  else if (media->last_session_stats)
+    ss = gst_structure_copy (media->last_session_stats);
+  g_mutex_unlock (&media->session_lock);
+
+  if (ss) {
     const GValue *v;
 
-    g_object_get (session, "stats", &ss, NULL);
     v = ss ? gst_structure_get_value (ss, "source-stats") : NULL;
     if (v && G_VALUE_HOLDS_BOXED (v) && g_value_get_boxed (v)) {
       G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
@@ -324,9 +341,7 @@ gst_sip_call_media_get_stats (GstSipCallMedia * media)
       }
       G_GNUC_END_IGNORE_DEPRECATIONS;
     }
-    if (ss)
-      gst_structure_free (ss);
-    g_object_unref (session);
+    gst_structure_free (ss);
   }
 
   s = gst_structure_new ("sip-call-stats",

@@ -2184,12 +2184,24 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
       }
       break;
     }
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
+    case GST_STATE_CHANGE_PAUSED_TO_READY:{
+      GstSipCallMedia *media;
+
       g_mutex_lock (&self->lock);
       self->flushing = TRUE;
       g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
+      /* rtpbin clears its session without the session's lock as it stops
+       * (rtp_session_reset): no statistics are read from it from now on */
+      g_mutex_lock (&self->media_lock);
+      media = self->media ? g_object_ref (self->media) : NULL;
+      g_mutex_unlock (&self->media_lock);
+      if (media) {
+        gst_sip_call_media_set_session (media, NULL);
+        g_object_unref (media);
+      }
       break;
+    }
     case GST_STATE_CHANGE_READY_TO_NULL:
       gst_sip_src_stop_agent (self);
       break;
