@@ -136,6 +136,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
 /* ... within this time after the answer (or a re-INVITE moving the media) */
 #define LATCH_WINDOW (10 * G_TIME_SPAN_SECOND)
 
+/* RTP streams (SSRCs) rtpbin builds a jitter buffer and decoder for per
+ * call: a caller that keeps changing its SSRC cannot grow threads and
+ * memory without bound; a real call uses one, a few after re-INVITEs */
+#define MAX_STREAMS 16
+
 /* how often the media timeout and the maximum duration are checked: both
  * are whole seconds, and every call's check wakes the one clock thread */
 #define TIMER_INTERVAL (250 * GST_MSECOND)
@@ -980,7 +985,7 @@ gst_sip_src_build (GstSipSrc * self)
 
   g_mutex_lock (&self->lock);
   g_object_set (rtpbin, "latency", self->latency, "drop-on-latency", TRUE,
-      NULL);
+      "max-streams", MAX_STREAMS, NULL);
   g_mutex_unlock (&self->lock);
   g_signal_connect (rtpbin, "request-pt-map",
       G_CALLBACK (gst_sip_src_request_pt_map), self);

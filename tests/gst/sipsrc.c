@@ -604,6 +604,49 @@ GST_START_TEST (test_sipsrc_ssrc_change)
 
 GST_END_TEST;
 
+static void
+count_jitterbuffer (GstElement * rtpbin, GstElement * jitterbuffer,
+    guint session, guint ssrc, gint * count)
+{
+  g_atomic_int_inc (count);
+}
+
+/* a caller spraying SSRCs gets at most 16 streams (each a jitter buffer
+ * with its thread and a decoder) */
+GST_START_TEST (test_sipsrc_max_streams)
+{
+  GstBus *bus;
+  guint port;
+  GstHarness *h = start_sipsrc (&bus, &port);
+  GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (h->element), "rtpbin");
+  TestUac *uac = call_sipsrc (bus, port, FALSE);
+  gint streams = 0;
+
+  fail_unless (rtpbin != NULL);
+  g_signal_connect (rtpbin, "new-jitterbuffer",
+      G_CALLBACK (count_jitterbuffer), &streams);
+  for (guint i = 0; i < 40; i++) {
+    uac->rtp_ssrc += 0x01010101;
+    uac->rtp_seq += 1000;
+    for (guint j = 0; j < 3; j++) {
+      test_uac_send_pcmu (uac, 0x9a);
+      g_usleep (2000);
+    }
+  }
+  g_usleep (500000);
+  fail_unless (g_atomic_int_get (&streams) >= 2, "%d streams", streams);
+  fail_unless (g_atomic_int_get (&streams) <= 16, "%d streams", streams);
+
+  test_uac_send_bye (uac);
+  fail_unless_equals_int (test_uac_wait_response (uac, "BYE", 3000), 200);
+  test_uac_free (uac);
+  g_signal_handlers_disconnect_by_func (rtpbin, count_jitterbuffer, &streams);
+  gst_object_unref (rtpbin);
+  stop_sipsrc (h, bus);
+}
+
+GST_END_TEST;
+
 /* payload types other than PCMU and the negotiated telephone-event are
  * dropped before rtpbin, without an error */
 GST_START_TEST (test_sipsrc_foreign_payload)
@@ -779,6 +822,7 @@ sipsrc_suite (void)
   tcase_add_test (tc, test_sipsrc_ssrc_change);
   tcase_add_test (tc, test_sipsrc_foreign_payload);
   tcase_add_test (tc, test_sipsrc_dynamic_pcmu);
+  tcase_add_test (tc, test_sipsrc_max_streams);
   tcase_add_test (tc, test_sipsrc_sipsink_call_property);
   return s;
 }
