@@ -1140,14 +1140,17 @@ receive_datagram (SipAgent * agent, GSocketAddress * source,
     /* control characters and NULs would garble the log; always formatted:
      * a log handler (the GStreamer plugin's) may want it whatever
      * G_MESSAGES_DEBUG says */
-    gchar *text = g_strndup (data, len);
+    gchar *raw = g_strndup (data, len), *text;
     for (gsize i = 0; i < len; i++)
-      if (((guchar) text[i] < 0x20 && text[i] != '\r' && text[i] != '\n'
-              && text[i] != '\t') || text[i] == 0x7f)
-        text[i] = '.';
+      if (((guchar) raw[i] < 0x20 && raw[i] != '\r' && raw[i] != '\n'
+              && raw[i] != '\t') || raw[i] == 0x7f)
+        raw[i] = '.';
+    /* ... and so would bytes that are not UTF-8 (RFC 3261 text is) */
+    text = g_utf8_make_valid (raw, -1);
     g_debug ("received %" G_GSIZE_FORMAT " bytes from %s:\n%s", len, from,
         text);
     g_free (text);
+    g_free (raw);
   }
 
   msg = sip_message_parse (data, len, &why);
