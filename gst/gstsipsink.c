@@ -974,10 +974,6 @@ gst_sip_sink_activate (GstSipSink * self, SipCall * call)
   GST_INFO_OBJECT (self, "call %s is up: sending from local RTP port %u",
       sip_call_get_call_id (call), sip_call_get_local_rtp_port (call));
   g_object_set (self->udpsink, "socket", socket, NULL);
-  g_mutex_lock (&self->lock);
-  self->activated = TRUE;
-  gst_sip_sink_update_clients (self);
-  g_mutex_unlock (&self->lock);
 
   clock = gst_element_get_clock (GST_ELEMENT (self));
   if (clock) {
@@ -990,6 +986,18 @@ gst_sip_sink_activate (GstSipSink * self, SipCall * call)
       gst_element_get_start_time (GST_ELEMENT (self)));
   gst_element_set_locked_state (self->udpsink, FALSE);
   gst_element_sync_state_with_parent (self->udpsink);
+
+  /* The destination only once the udpsink has started: its start()
+   * (multiudpsink 1.22) walks its client list without the client lock, and
+   * the SIP thread may replace the clients at any time once activated is
+   * set (a re-INVITE, the media latch): a client freed under start() was a
+   * use-after-free ("invalid unclassed pointer in cast to
+   * 'GSocketAddress'", then SIGSEGV). Clients added after start() are set
+   * up by "add" under that lock. */
+  g_mutex_lock (&self->lock);
+  self->activated = TRUE;
+  gst_sip_sink_update_clients (self);
+  g_mutex_unlock (&self->lock);
 }
 
 /* The first buffer after waiting for the call plays "now": shift the
