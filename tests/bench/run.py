@@ -334,6 +334,19 @@ class Proc:
         """Wait until stdout has been read to its end (after the process exited)."""
         self.wait_line("\0EOF", timeout)
 
+    def finish(self, timeout: float, kill_after: float) -> Optional[dict]:
+        """Wait up to @timeout for the process to exit (else stop it, SIGKILL after
+        @kill_after), then return its last JSON stdout line, or None."""
+        try:
+            self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop(kill_after)
+            return None
+        self.wait_eof(10)
+        self.stop()
+        last = [line for line in self.lines if line.startswith("{")]
+        return json.loads(last[-1]) if last else None
+
     def stop(self, timeout: float = 10) -> None:
         """SIGTERM, then SIGKILL after @timeout."""
         if self.p.poll() is None:
@@ -426,15 +439,7 @@ def latency_run(sys_: System, rate: float, seconds: float, hold: float) -> Optio
             return None
         argv = sip_loadgen(sys_.key)(port, int(rate * seconds), 0, rate) + ["--hold", str(hold)]
         lg = Proc(argv, f"{sys_.key}-latency-loadgen.log")
-        try:
-            lg.p.wait(timeout=seconds + hold + 40)
-        except subprocess.TimeoutExpired:
-            lg.stop(2)
-            return None
-        lg.wait_eof(10)
-        lg.stop()
-        last = [line for line in lg.lines if line.startswith("{")]
-        return json.loads(last[-1]) if last else None
+        return lg.finish(seconds + hold + 40, 2)
     finally:
         server.stop()
 
@@ -442,16 +447,7 @@ def latency_run(sys_: System, rate: float, seconds: float, hold: float) -> Optio
 def bargein_run(system: str, runs: int) -> Optional[dict]:
     """Barge-in flush time at N=1 (bargein.py starts its own server)."""
     argv = [PYTHON, str(PY_DIR / "bargein.py"), "--system", system, "--runs", str(runs)]
-    p = Proc(argv, f"bargein-{system}.log")
-    try:
-        p.p.wait(timeout=30 + 15 * runs)
-    except subprocess.TimeoutExpired:
-        p.stop(5)
-        return None
-    p.wait_eof(10)
-    p.stop()
-    last = [line for line in p.lines if line.startswith("{")]
-    return json.loads(last[-1]) if last else None
+    return Proc(argv, f"bargein-{system}.log").finish(30 + 15 * runs, 5)
 
 
 def est_cost(sys_: System, n: int, duration: float) -> float:
