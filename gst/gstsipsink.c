@@ -1220,8 +1220,8 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      /* the ticker only inserts silence: a clock wake-up every 20 ms per
-       * call is not free, so none without send-silence */
+      /* the ticker only inserts silence: without send-silence no clock
+       * wake-ups at all */
       if (g_atomic_int_get (&self->send_silence))
         gst_sip_sink_start_ticker (self);
       break;
