@@ -112,6 +112,7 @@
 #include <sip.h>
 
 #include "gstsipcallmedia.h"
+#include "gstsipreceiver.h"
 #include "gstsipelements.h"
 #include "gstsipsrc.h"
 
@@ -129,6 +130,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
 #define DEFAULT_MEDIA_TIMEOUT 30
 #define DEFAULT_MAX_DURATION 0
 #define DEFAULT_INVITE_RATE_LIMIT 10
+#define DEFAULT_SHARED_THREADS FALSE
 
 /* RTP latching: a source other than the SDP address is latched after this
  * many packets in sequence (same SSRC, consecutive sequence numbers) ... */
@@ -144,6 +146,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
 /* how often the media timeout and the maximum duration are checked: both
  * are whole seconds, and every call's check wakes the one clock thread */
 #define TIMER_INTERVAL (250 * GST_MSECOND)
+
+/* shared-threads: a packet this many sequence numbers behind the newest
+ * one is late (dropped); further behind, the sender restarted */
+#define MAX_MISORDER 100
 
 /* how long to wait for the jitter buffer to drain at the end of a call before
  * pushing EOS directly */
@@ -173,6 +179,7 @@ enum
   PROP_MAX_DURATION,
   PROP_STATS,
   PROP_INVITE_RATE_LIMIT,
+  PROP_SHARED_THREADS,
 };
 
 /**
@@ -224,6 +231,11 @@ static const gchar *const needed_factories[] = {
   "rtpbin", "udpsrc", "udpsink", "rtppcmudepay", "mulawdec", "fakesink", NULL
 };
 
+static const gchar *const needed_factories_shared[] = {
+  "rtpsession", "rtpptdemux", "udpsink", "rtppcmudepay", "mulawdec",
+  "fakesink", NULL
+};
+
 struct _GstSipSrc
 {
   GstBin parent;
@@ -244,16 +256,31 @@ struct _GstSipSrc
   guint media_timeout;          /* seconds, 0: off */
   guint max_duration;           /* seconds, 0: unlimited */
   guint invite_rate_limit;      /* per second per source, 0: off */
+  gboolean shared_threads;
 
   /* the ghost src pad (never changes) */
   GstPad *srcpad;
 
-  /* children, created at NULL->READY (rtpbin) and per call (udp) */
+  /* children, created at NULL->READY (rtpbin, or rtpsession and
+   * rtpptdemux with shared-threads) and per call (udp) */
   GstElement *rtpbin;
+  GstElement *session;
+  GstElement *ptdemux;
   GstElement *rtp_src;
   GstElement *rtcp_src;
   GstElement *rtcp_sink;
   guint n_chains;
+
+  /* shared-threads: the pads the shared receive threads push into */
+  GstPad *rtp_recv;
+  GstPad *rtcp_recv;
+  GstSipReceiverEntry *rtp_entry;
+  GstSipReceiverEntry *rtcp_entry;
+  gint playing;                 /* atomic: nothing flows below PLAYING */
+  /* the newest RTP packet, only touched by the receive thread */
+  gboolean order_valid;
+  guint32 order_ssrc;
+  guint16 order_seq;
 
   /* signalling */
   SipAgent *agent;
@@ -513,6 +540,34 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
           GST_PARAM_MUTABLE_PLAYING));
 
   /**
+   * GstSipSrc:shared-threads:
+   *
+   * Receive the call's RTP and RTCP on the receive threads shared by every
+   * call of the process (one per core, epoll) instead of two udpsrc
+   * threads and an rtpbin jitter buffer with two threads of its own: a
+   * call then costs no thread, and a packet no hand-over between threads,
+   * which is what lets one machine hold hundreds of calls.
+   *
+   * Everything downstream of sipsrc then runs in a shared thread, so it
+   * must not block or take long: `sipsrc ! sipsink`, `! appsink` and
+   * `! queue ! ...` are fine; put a queue after sipsrc before anything that
+   * waits on the clock (an audio sink) or works hard (a speech model).
+   *
+   * There is no jitter buffer: packets are decoded as they arrive, a packet
+   * older than the newest one is dropped as late, and buffers carry their
+   * arrival time; #GstSipSrc:latency is the latency sipsrc reports, which
+   * clock-synchronized sinks behind a queue add to absorb jitter. RTCP
+   * (reports, #GstSipSrc:stats) comes from an rtpsession as before.
+   * Linux only; set it before READY.
+   */
+  g_object_class_install_property (gobject_class, PROP_SHARED_THREADS,
+      g_param_spec_boolean ("shared-threads", "Shared threads",
+          "Receive on the threads shared by every call (no thread per call, "
+          "no jitter buffer; downstream must not block: queue after sipsrc "
+          "for clock-synchronized sinks)", DEFAULT_SHARED_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
    * GstSipSrc:stats:
    *
    * Statistics of the current call (or of the call that ended), %NULL
@@ -643,6 +698,7 @@ gst_sip_src_init (GstSipSrc * self)
   self->media_timeout = DEFAULT_MEDIA_TIMEOUT;
   self->max_duration = DEFAULT_MAX_DURATION;
   self->invite_rate_limit = DEFAULT_INVITE_RATE_LIMIT;
+  self->shared_threads = DEFAULT_SHARED_THREADS;
   g_mutex_init (&self->media_lock);
   self->pcmu_pt = 0;
   self->telephone_event_pt = -1;
@@ -758,14 +814,12 @@ gst_sip_src_post_ended_message (GstSipSrc * self, SipCall * call,
 /* rtpbin */
 
 static GstCaps *
-gst_sip_src_request_pt_map (GstElement * rtpbin, guint session, guint pt,
-    GstSipSrc * self)
+gst_sip_src_caps_for_pt (GstSipSrc * self, guint pt)
 {
   gint pcmu_pt = g_atomic_int_get (&self->pcmu_pt);
   gint te_pt = g_atomic_int_get (&self->telephone_event_pt);
 
-  GST_DEBUG_OBJECT (self, "caps for payload type %u in session %u", pt,
-      session);
+  GST_DEBUG_OBJECT (self, "caps for payload type %u", pt);
   if (pt == (guint) pcmu_pt)
     return gst_caps_new_simple ("application/x-rtp",
         "media", G_TYPE_STRING, "audio",
@@ -780,6 +834,22 @@ gst_sip_src_request_pt_map (GstElement * rtpbin, guint session, guint pt,
         "payload", G_TYPE_INT, (gint) pt, NULL);
   GST_WARNING_OBJECT (self, "no caps for payload type %u", pt);
   return NULL;
+}
+
+/* rtpbin */
+static GstCaps *
+gst_sip_src_request_pt_map (GstElement * rtpbin, guint session, guint pt,
+    GstSipSrc * self)
+{
+  return gst_sip_src_caps_for_pt (self, pt);
+}
+
+/* rtpsession and rtpptdemux (shared-threads) */
+static GstCaps *
+gst_sip_src_session_request_pt_map (GstElement * element, guint pt,
+    GstSipSrc * self)
+{
+  return gst_sip_src_caps_for_pt (self, pt);
 }
 
 static void
@@ -880,19 +950,15 @@ gst_sip_src_dtmf_probe (GstPad * pad, GstPadProbeInfo * info,
   return GST_PAD_PROBE_OK;
 }
 
+/* a stream of payload type @pt (SSRC @ssrc, 0: any) appeared on @pad:
+ * PCMU to the decoder and the src pad, telephone-event to DTMF reports */
 static void
-gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
+gst_sip_src_link_stream (GstSipSrc * self, GstPad * pad, guint ssrc, guint pt)
 {
-  guint session, ssrc, pt;
   gint pcmu_pt, te_pt;
   GstBin *bin = GST_BIN (self);
   GstPad *sinkpad;
   guint n;
-
-  GST_DEBUG_OBJECT (self, "rtpbin pad %s:%s", GST_DEBUG_PAD_NAME (pad));
-  if (sscanf (GST_PAD_NAME (pad), "recv_rtp_src_%u_%u_%u", &session, &ssrc,
-          &pt) != 3)
-    return;
 
   g_mutex_lock (&self->lock);
   n = self->n_chains++;
@@ -975,11 +1041,77 @@ gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
   }
 }
 
+static void
+gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
+{
+  guint session, ssrc, pt;
+
+  GST_DEBUG_OBJECT (self, "rtpbin pad %s:%s", GST_DEBUG_PAD_NAME (pad));
+  if (sscanf (GST_PAD_NAME (pad), "recv_rtp_src_%u_%u_%u", &session, &ssrc,
+          &pt) == 3)
+    gst_sip_src_link_stream (self, pad, ssrc, pt);
+}
+
+/* rtpptdemux (shared-threads) */
+static void
+gst_sip_src_ptdemux_pad_added (GstElement * ptdemux, GstPad * pad,
+    GstSipSrc * self)
+{
+  guint pt;
+
+  GST_DEBUG_OBJECT (self, "rtpptdemux pad %s:%s", GST_DEBUG_PAD_NAME (pad));
+  if (sscanf (GST_PAD_NAME (pad), "src_%u", &pt) == 1)
+    gst_sip_src_link_stream (self, pad, 0, pt);
+}
+
+/* shared-threads: rtpsession (RTCP, statistics) -> rtpptdemux, no jitter
+ * buffer; the receive threads push into it (gst_sip_src_setup_call) */
+static gboolean
+gst_sip_src_build_shared (GstSipSrc * self)
+{
+  GstElement *session, *ptdemux;
+
+  if (!gst_sip_receiver_is_supported ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("shared-threads is not supported on this system (Linux only)."),
+        (NULL));
+    return FALSE;
+  }
+  session = gst_element_factory_make ("rtpsession", "rtpsession");
+  ptdemux = gst_element_factory_make ("rtpptdemux", "ptdemux");
+  if (!session || !ptdemux) {
+    g_clear_object (&session);
+    g_clear_object (&ptdemux);
+    return FALSE;
+  }
+  /* the caller is known from the SDP: accept its first packet, even when
+   * dropped payload types (comfort noise) leave gaps in the sequence */
+  g_object_set (session, "probation", 0, NULL);
+  g_signal_connect (session, "request-pt-map",
+      G_CALLBACK (gst_sip_src_session_request_pt_map), self);
+  g_signal_connect (ptdemux, "request-pt-map",
+      G_CALLBACK (gst_sip_src_session_request_pt_map), self);
+  g_signal_connect (ptdemux, "pad-added",
+      G_CALLBACK (gst_sip_src_ptdemux_pad_added), self);
+  gst_bin_add_many (GST_BIN (self), session, ptdemux, NULL);
+  self->session = session;
+  self->ptdemux = ptdemux;
+  return TRUE;
+}
+
 static gboolean
 gst_sip_src_build (GstSipSrc * self)
 {
-  GstElement *rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
+  GstElement *rtpbin;
+  gboolean shared;
 
+  g_mutex_lock (&self->lock);
+  shared = self->shared_threads;
+  g_mutex_unlock (&self->lock);
+  if (shared)
+    return gst_sip_src_build_shared (self);
+
+  rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
   if (!rtpbin)
     return FALSE;
 
@@ -998,12 +1130,29 @@ gst_sip_src_build (GstSipSrc * self)
   return TRUE;
 }
 
+/* shared-threads: nothing is pushed into the call's pipeline any more once
+ * this returns */
+static void
+gst_sip_src_stop_receiving (GstSipSrc * self)
+{
+  GstSipReceiverEntry *rtp_entry, *rtcp_entry;
+
+  g_mutex_lock (&self->lock);
+  rtp_entry = self->rtp_entry;
+  rtcp_entry = self->rtcp_entry;
+  self->rtp_entry = self->rtcp_entry = NULL;
+  g_mutex_unlock (&self->lock);
+  gst_sip_receiver_remove (rtp_entry);
+  gst_sip_receiver_remove (rtcp_entry);
+}
+
 /* removes every child: the next run starts afresh */
 static void
 gst_sip_src_clear_children (GstSipSrc * self)
 {
   GList *children, *l;
 
+  gst_sip_src_stop_receiving (self);
   gst_ghost_pad_set_target (GST_GHOST_PAD (self->srcpad), NULL);
 
   GST_OBJECT_LOCK (self);
@@ -1023,6 +1172,10 @@ gst_sip_src_clear_children (GstSipSrc * self)
 
   g_mutex_lock (&self->lock);
   self->rtpbin = NULL;
+  self->session = NULL;
+  self->ptdemux = NULL;
+  gst_clear_object (&self->rtp_recv);
+  gst_clear_object (&self->rtcp_recv);
   self->rtp_src = NULL;
   self->rtcp_src = NULL;
   self->rtcp_sink = NULL;
@@ -1632,14 +1785,59 @@ gst_sip_src_stop_timer (GstSipSrc * self)
  * round-trip time from the caller's receiver reports.  sipsink pushes the
  * copies from its own threads into a source pad of no element linked to
  * rtpbin (an appsrc would cost a thread per call). */
+/* A source pad of no element, linked to the request pad @sink_name of
+ * @element, active, with its sticky events (stream-start, @caps (taken), a
+ * time segment) set: other threads push into it (the shared receive
+ * threads, sipsink's for the mirror) without a thread of its own. */
+static GstPad *
+gst_sip_src_new_push_pad (GstSipSrc * self, const gchar * name,
+    GstElement * element, const gchar * sink_name, GstCaps * caps)
+{
+  GstPad *src, *sinkpad;
+  GstSegment segment;
+  gchar *id;
+
+  src = gst_pad_new (name, GST_PAD_SRC);
+  sinkpad = gst_element_request_pad_simple (element, sink_name);
+  if (!sinkpad || gst_pad_link_full (src, sinkpad,
+          GST_PAD_LINK_CHECK_NOTHING) != GST_PAD_LINK_OK) {
+    GST_WARNING_OBJECT (self, "could not link %s to %s", name, sink_name);
+    if (sinkpad)
+      gst_object_unref (sinkpad);
+    gst_object_unref (src);
+    gst_caps_unref (caps);
+    return NULL;
+  }
+  gst_object_unref (sinkpad);
+  gst_pad_set_active (src, TRUE);
+  /* sticky: stored now, sent with the first buffer */
+  id = gst_pad_create_stream_id (src, GST_ELEMENT (self), name);
+  gst_pad_push_event (src, gst_event_new_stream_start (id));
+  g_free (id);
+  gst_pad_push_event (src, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (src, gst_event_new_segment (&segment));
+  return src;
+}
+
+static GstCaps *
+gst_sip_src_rtp_caps (void)
+{
+  return gst_caps_new_simple ("application/x-rtp",
+      "media", G_TYPE_STRING, "audio",
+      "clock-rate", G_TYPE_INT, 8000,
+      "encoding-name", G_TYPE_STRING, "PCMU", NULL);
+}
+
 static GstPad *
 gst_sip_src_make_mirror (GstSipSrc * self, GstSipCallMedia * media)
 {
-  GstElement *sink;
+  GstElement *sink, *session = self->rtpbin ? self->rtpbin : self->session;
+  const gchar *sink_name = self->rtpbin ? "send_rtp_sink_0" : "send_rtp_sink";
+  const gchar *src_name = self->rtpbin ? "send_rtp_src_0" : "send_rtp_src";
   GstCaps *caps;
   GstPad *src, *pad;
-  GstSegment segment;
-  gchar *id;
 
   sink = gst_element_factory_make ("fakesink", "rtp_mirror_sink");
   if (!sink)
@@ -1647,35 +1845,17 @@ gst_sip_src_make_mirror (GstSipSrc * self, GstSipCallMedia * media)
   g_object_set (sink, "sync", FALSE, "async", FALSE,
       "enable-last-sample", FALSE, NULL);
   gst_bin_add (GST_BIN (self), sink);
-  src = gst_pad_new ("rtp_mirror", GST_PAD_SRC);
-  pad = gst_element_request_pad_simple (self->rtpbin, "send_rtp_sink_0");
-  if (!pad || gst_pad_link_full (src, pad, GST_PAD_LINK_CHECK_NOTHING) !=
-      GST_PAD_LINK_OK
-      || !gst_element_link_pads (self->rtpbin, "send_rtp_src_0", sink,
-          "sink")) {
+  caps = gst_sip_src_rtp_caps ();
+  gst_caps_set_simple (caps, "payload", G_TYPE_INT, 0,
+      "ssrc", G_TYPE_UINT, gst_sip_call_media_get_ssrc (media), NULL);
+  src = gst_sip_src_new_push_pad (self, "rtp_mirror", session, sink_name,
+      caps);
+  if (!src || !gst_element_link_pads (session, src_name, sink, "sink")) {
     GST_WARNING_OBJECT (self, "could not link the RTP mirror");
-    if (pad)
-      gst_object_unref (pad);
-    gst_object_unref (src);
+    gst_clear_object (&src);
     gst_bin_remove (GST_BIN (self), sink);
     return NULL;
   }
-  gst_object_unref (pad);
-  gst_pad_set_active (src, TRUE);
-  /* sticky: stored now, sent with the first buffer */
-  id = gst_pad_create_stream_id (src, GST_ELEMENT (self), "rtp-mirror");
-  gst_pad_push_event (src, gst_event_new_stream_start (id));
-  g_free (id);
-  caps = gst_caps_new_simple ("application/x-rtp",
-      "media", G_TYPE_STRING, "audio",
-      "clock-rate", G_TYPE_INT, 8000,
-      "encoding-name", G_TYPE_STRING, "PCMU",
-      "payload", G_TYPE_INT, 0,
-      "ssrc", G_TYPE_UINT, gst_sip_call_media_get_ssrc (media), NULL);
-  gst_pad_push_event (src, gst_event_new_caps (caps));
-  gst_caps_unref (caps);
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  gst_pad_push_event (src, gst_event_new_segment (&segment));
 
   /* sipsink's streaming threads push into this sink: it must never block
    * them, as a basesink in PAUSED does (preroll) while the pipeline shuts
@@ -1692,18 +1872,242 @@ gst_sip_src_make_mirror (GstSipSrc * self, GstSipCallMedia * media)
   return src;
 }
 
+/* the udpsink RTCP is sent with, on the call's RTCP socket */
+static GstElement *
+gst_sip_src_make_rtcp_sink (GstSipSrc * self, GSocket * rtcp_socket)
+{
+  GstElement *rtcp_sink = gst_sip_src_make_udp (self, "udpsink",
+      "rtcp_udpsink", rtcp_socket);
+
+  g_object_set (rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_sip_udpsink_set_destination (rtcp_sink, rtcp_socket, NULL);
+  return rtcp_sink;
+}
+
+/* The session reports with the SSRC sipsink sends with: one participant.
+ * Which address a stream may come from is decided before the session (a
+ * re-INVITE or the latch moves it); without favor-new it would drop a known
+ * SSRC coming from a new address as a collision. */
+static void
+gst_sip_src_use_session (GstSipSrc * self, GstSipCallMedia * media,
+    GObject * rtp_session)
+{
+  if (!rtp_session)
+    return;
+  g_object_set (rtp_session, "internal-ssrc",
+      gst_sip_call_media_get_ssrc (media), "favor-new", TRUE, NULL);
+  gst_sip_call_media_set_session (media, rtp_session);
+  g_object_unref (rtp_session);
+}
+
+/* udpsrc (RTP) -> rtpbin -> pad-added; udpsrc (RTCP) -> rtpbin;
+ * rtpbin -> udpsink (RTCP), all on the call's sockets; the sender's address
+ * of each packet is checked before rtpbin */
+static void
+gst_sip_src_setup_media (GstSipSrc * self, GstSipCallMedia * media,
+    GSocket * rtp_socket, GSocket * rtcp_socket)
+{
+  GstElement *rtp_src, *rtcp_src = NULL, *rtcp_sink = NULL, *session = NULL;
+  GObject *rtp_session = NULL;
+  GstCaps *caps;
+  GstPad *pad;
+
+  rtp_src = gst_sip_src_make_udp (self, "udpsrc", "rtp_udpsrc", rtp_socket);
+  caps = gst_sip_src_rtp_caps ();
+  g_object_set (rtp_src, "retrieve-sender-address", TRUE, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  gst_bin_add (GST_BIN (self), rtp_src);
+  pad = gst_element_get_static_pad (rtp_src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+      gst_sip_src_rtp_filter_probe, self, NULL);
+  gst_object_unref (pad);
+  gst_element_link_pads (rtp_src, "src", self->rtpbin, "recv_rtp_sink_0");
+
+  /* the caller is known from the SDP: accept its first packet, even when
+   * dropped payload types (comfort noise) leave gaps in the sequence */
+  g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
+  if (session) {
+    g_object_set (session, "probation", 0, NULL);
+    gst_object_unref (session);
+  }
+  g_signal_emit_by_name (self->rtpbin, "get-internal-session", 0, &rtp_session);
+  gst_sip_src_use_session (self, media, rtp_session);
+
+  if (rtcp_socket) {
+    rtcp_src = gst_sip_src_make_udp (self, "udpsrc", "rtcp_udpsrc",
+        rtcp_socket);
+    caps = gst_caps_new_empty_simple ("application/x-rtcp");
+    g_object_set (rtcp_src, "caps", caps, "retrieve-sender-address", TRUE,
+        NULL);
+    gst_caps_unref (caps);
+    rtcp_sink = gst_sip_src_make_rtcp_sink (self, rtcp_socket);
+    gst_bin_add_many (GST_BIN (self), rtcp_src, rtcp_sink, NULL);
+    pad = gst_element_get_static_pad (rtcp_src, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+        gst_sip_src_rtcp_filter_probe, self, NULL);
+    gst_object_unref (pad);
+    gst_element_link_pads (rtcp_src, "src", self->rtpbin, "recv_rtcp_sink_0");
+    gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", rtcp_sink, "sink");
+  }
+
+  g_mutex_lock (&self->lock);
+  self->rtp_src = rtp_src;
+  self->rtcp_src = rtcp_src;
+  self->rtcp_sink = rtcp_sink;
+  g_mutex_unlock (&self->lock);
+  gst_sip_src_update_rtcp_destination (self);
+}
+
+/* shared-threads, after the address filter, in a receive thread: nothing
+ * flows below PLAYING (a live source); a packet older than the newest one
+ * is late (no jitter buffer to put it back in order); the buffer carries its
+ * arrival's running time */
+static GstPadProbeReturn
+gst_sip_src_shared_rtp_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstSipSrc *self = GST_SIP_SRC (user_data);
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime base_time, now;
+  GstClock *clock;
+  guint8 header[12];
+  guint32 ssrc;
+  guint16 seq;
+
+  if (!g_atomic_int_get (&self->playing)
+      || gst_buffer_extract (buf, 0, header, 12) != 12)
+    return GST_PAD_PROBE_DROP;
+  ssrc = GST_READ_UINT32_BE (header + 8);
+  seq = GST_READ_UINT16_BE (header + 2);
+  if (self->order_valid && ssrc == self->order_ssrc) {
+    gint16 delta = (gint16) (seq - self->order_seq);
+
+    if (delta <= 0 && delta > -MAX_MISORDER) {
+      GST_LOG_OBJECT (self, "dropping late or duplicate RTP packet %u "
+          "(newest %u)", seq, self->order_seq);
+      return GST_PAD_PROBE_DROP;
+    }
+  }
+  self->order_valid = TRUE;
+  self->order_ssrc = ssrc;
+  self->order_seq = seq;
+
+  GST_OBJECT_LOCK (self);
+  clock = GST_ELEMENT_CLOCK (self) ? gst_object_ref (GST_ELEMENT_CLOCK (self))
+      : NULL;
+  base_time = GST_ELEMENT_CAST (self)->base_time;
+  GST_OBJECT_UNLOCK (self);
+  if (!clock)
+    return GST_PAD_PROBE_DROP;
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+
+  buf = gst_buffer_make_writable (buf);
+  GST_BUFFER_PTS (buf) = now > base_time ? now - base_time : 0;
+  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+/* shared-threads: pads of no element -> rtpsession -> rtpptdemux ->
+ * pad-added; rtpsession -> udpsink (RTCP); the receive threads push into
+ * the pads once gst_sip_src_start_receiving() registers them */
+static void
+gst_sip_src_setup_shared_media (GstSipSrc * self, GstSipCallMedia * media,
+    GSocket * rtp_socket, GSocket * rtcp_socket)
+{
+  GstElement *rtcp_sink = NULL;
+  GObject *rtp_session = NULL;
+  GstPad *rtp_pad, *rtcp_pad = NULL;
+
+  rtp_pad = gst_sip_src_new_push_pad (self, "rtp_recv", self->session,
+      "recv_rtp_sink", gst_sip_src_rtp_caps ());
+  if (rtp_pad) {
+    gst_pad_add_probe (rtp_pad, GST_PAD_PROBE_TYPE_BUFFER,
+        gst_sip_src_rtp_filter_probe, self, NULL);
+    gst_pad_add_probe (rtp_pad, GST_PAD_PROBE_TYPE_BUFFER,
+        gst_sip_src_shared_rtp_probe, self, NULL);
+  }
+  gst_element_link_pads (self->session, "recv_rtp_src", self->ptdemux, "sink");
+  g_object_get (self->session, "internal-session", &rtp_session, NULL);
+  gst_sip_src_use_session (self, media, rtp_session);
+
+  if (rtcp_socket) {
+    rtcp_pad = gst_sip_src_new_push_pad (self, "rtcp_recv", self->session,
+        "recv_rtcp_sink", gst_caps_new_empty_simple ("application/x-rtcp"));
+    if (rtcp_pad)
+      gst_pad_add_probe (rtcp_pad, GST_PAD_PROBE_TYPE_BUFFER,
+          gst_sip_src_rtcp_filter_probe, self, NULL);
+    rtcp_sink = gst_sip_src_make_rtcp_sink (self, rtcp_socket);
+    gst_bin_add (GST_BIN (self), rtcp_sink);
+    gst_element_link_pads (self->session, "send_rtcp_src", rtcp_sink, "sink");
+  }
+
+  g_mutex_lock (&self->lock);
+  self->rtcp_sink = rtcp_sink;
+  self->rtp_recv = rtp_pad;
+  self->rtcp_recv = rtcp_pad;
+  self->order_valid = FALSE;
+  g_mutex_unlock (&self->lock);
+  gst_sip_src_update_rtcp_destination (self);
+}
+
+/* the network side starts: udpsrcs, or the shared receive threads */
+static void
+gst_sip_src_start_receiving (GstSipSrc * self)
+{
+  GstElement *rtp_src, *rtcp_src, *rtcp_sink;
+  GstPad *rtp_recv, *rtcp_recv;
+  GSocket *rtp_socket = NULL, *rtcp_socket = NULL;
+  GstSipReceiverEntry *rtp_entry = NULL, *rtcp_entry = NULL;
+
+  g_mutex_lock (&self->lock);
+  rtp_src = self->rtp_src ? gst_object_ref (self->rtp_src) : NULL;
+  rtcp_src = self->rtcp_src ? gst_object_ref (self->rtcp_src) : NULL;
+  rtcp_sink = self->rtcp_sink ? gst_object_ref (self->rtcp_sink) : NULL;
+  rtp_recv = self->rtp_recv ? gst_object_ref (self->rtp_recv) : NULL;
+  rtcp_recv = self->rtcp_recv ? gst_object_ref (self->rtcp_recv) : NULL;
+  if (self->call) {
+    rtp_socket = sip_call_get_rtp_socket (self->call);
+    rtcp_socket = sip_call_get_rtcp_socket (self->call);
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (rtcp_sink)
+    gst_sip_src_start_child (self, rtcp_sink);
+  if (rtcp_src)
+    gst_sip_src_start_child (self, rtcp_src);
+  if (rtp_src)
+    gst_sip_src_start_child (self, rtp_src);
+  if (rtcp_recv && rtcp_socket)
+    rtcp_entry = gst_sip_receiver_add (rtcp_socket, rtcp_recv);
+  if (rtp_recv && rtp_socket) {
+    rtp_entry = gst_sip_receiver_add (rtp_socket, rtp_recv);
+    if (!rtp_entry)
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not receive the call's RTP on the shared threads."), (NULL));
+  }
+
+  g_mutex_lock (&self->lock);
+  self->rtp_entry = rtp_entry;
+  self->rtcp_entry = rtcp_entry;
+  g_mutex_unlock (&self->lock);
+
+  gst_clear_object (&rtp_src);
+  gst_clear_object (&rtcp_src);
+  gst_clear_object (&rtcp_sink);
+  gst_clear_object (&rtp_recv);
+  gst_clear_object (&rtcp_recv);
+}
+
 /* Takes @call (a new ref), receives its RTP on the call's own sockets and
  * answers it when auto-answer is set. Any thread. */
 static gboolean
 gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
 {
   GSocket *rtp_socket, *rtcp_socket;
-  GstElement *rtp_src, *rtcp_src = NULL, *rtcp_sink = NULL;
   GstPad *mirror;
   GstSipCallMedia *media;
-  GObject *rtp_session = NULL;
-  GstCaps *caps;
-  GstPad *pad;
   gboolean auto_answer;
   SipCallState state;
 
@@ -1717,7 +2121,7 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
   }
 
   g_mutex_lock (&self->lock);
-  if (!self->rtpbin) {
+  if (!self->rtpbin && !self->session) {
     g_mutex_unlock (&self->lock);
     GST_WARNING_OBJECT (self, "not started, cannot take the call");
     return FALSE;
@@ -1758,75 +2162,10 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
   g_mutex_unlock (&self->media_lock);
   gst_sip_src_arm_latch (self, call, TRUE);
 
-  /* udpsrc (RTP) -> rtpbin -> pad-added; udpsrc (RTCP) -> rtpbin;
-   * rtpbin -> udpsink (RTCP), all on the call's sockets; the sender's
-   * address of each packet is checked before rtpbin */
-  rtp_src = gst_sip_src_make_udp (self, "udpsrc", "rtp_udpsrc", rtp_socket);
-  g_object_set (rtp_src, "retrieve-sender-address", TRUE, NULL);
-  caps = gst_caps_new_simple ("application/x-rtp",
-      "media", G_TYPE_STRING, "audio",
-      "clock-rate", G_TYPE_INT, 8000,
-      "encoding-name", G_TYPE_STRING, "PCMU", NULL);
-  g_object_set (rtp_src, "caps", caps, NULL);
-  gst_caps_unref (caps);
-  if (rtcp_socket) {
-    rtcp_src = gst_sip_src_make_udp (self, "udpsrc", "rtcp_udpsrc",
-        rtcp_socket);
-    caps = gst_caps_new_empty_simple ("application/x-rtcp");
-    g_object_set (rtcp_src, "caps", caps, "retrieve-sender-address", TRUE,
-        NULL);
-    gst_caps_unref (caps);
-    rtcp_sink = gst_sip_src_make_udp (self, "udpsink", "rtcp_udpsink",
-        rtcp_socket);
-    g_object_set (rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
-    gst_sip_udpsink_set_destination (rtcp_sink, rtcp_socket, NULL);
-  }
-
-  gst_bin_add (GST_BIN (self), rtp_src);
-  pad = gst_element_get_static_pad (rtp_src, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
-      gst_sip_src_rtp_filter_probe, self, NULL);
-  gst_object_unref (pad);
-  gst_element_link_pads (rtp_src, "src", self->rtpbin, "recv_rtp_sink_0");
-  {
-    GstElement *session = NULL;
-
-    /* the caller is known from the SDP: accept its first packet, even when
-     * dropped payload types (comfort noise) leave gaps in the sequence */
-    g_signal_emit_by_name (self->rtpbin, "get-session", 0, &session);
-    if (session) {
-      g_object_set (session, "probation", 0, NULL);
-      gst_object_unref (session);
-    }
-  }
-  /* rtpbin reports with the SSRC sipsink sends with: one participant */
-  g_signal_emit_by_name (self->rtpbin, "get-internal-session", 0, &rtp_session);
-  if (rtp_session) {
-    /* which address a stream may come from is decided before rtpbin (a
-     * re-INVITE or the latch moves it); without favor-new rtpbin would drop
-     * a known SSRC coming from a new address as a collision */
-    g_object_set (rtp_session, "internal-ssrc",
-        gst_sip_call_media_get_ssrc (media), "favor-new", TRUE, NULL);
-    gst_sip_call_media_set_session (media, rtp_session);
-    g_object_unref (rtp_session);
-  }
-  if (rtcp_src) {
-    gst_bin_add_many (GST_BIN (self), rtcp_src, rtcp_sink, NULL);
-    pad = gst_element_get_static_pad (rtcp_src, "src");
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
-        gst_sip_src_rtcp_filter_probe, self, NULL);
-    gst_object_unref (pad);
-    gst_element_link_pads (rtcp_src, "src", self->rtpbin, "recv_rtcp_sink_0");
-    gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", rtcp_sink, "sink");
-  }
-
-  g_mutex_lock (&self->lock);
-  self->rtp_src = rtp_src;
-  self->rtcp_src = rtcp_src;
-  self->rtcp_sink = rtcp_sink;
-  g_mutex_unlock (&self->lock);
-
-  gst_sip_src_update_rtcp_destination (self);
+  if (self->session)
+    gst_sip_src_setup_shared_media (self, media, rtp_socket, rtcp_socket);
+  else
+    gst_sip_src_setup_media (self, media, rtp_socket, rtcp_socket);
   mirror = gst_sip_src_make_mirror (self, media);
   if (mirror) {
     gst_sip_call_media_set_mirror (media, GST_ELEMENT (self), mirror);
@@ -1834,11 +2173,7 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
   }
   g_object_unref (media);
   gst_sip_src_start_timer (self);
-  if (rtcp_sink)
-    gst_sip_src_start_child (self, rtcp_sink);
-  if (rtcp_src)
-    gst_sip_src_start_child (self, rtcp_src);
-  gst_sip_src_start_child (self, rtp_src);
+  gst_sip_src_start_receiving (self);
 
   g_object_notify (G_OBJECT (self), "call");
   g_object_notify (G_OBJECT (self), "call-id");
@@ -1918,7 +2253,7 @@ static gboolean
 gst_sip_src_incoming_call (SipAgent * agent, SipCall * call, GstSipSrc * self)
 {
   g_mutex_lock (&self->lock);
-  if (self->call || self->had_call || !self->rtpbin) {
+  if (self->call || self->had_call || (!self->rtpbin && !self->session)) {
     g_mutex_unlock (&self->lock);
     GST_INFO_OBJECT (self, "not taking call %s: already had one",
         sip_call_get_call_id (call));
@@ -1993,6 +2328,8 @@ gst_sip_src_finish_stream (GstElement * element, gpointer user_data)
   }
   g_clear_object (&rtp_src);
   g_clear_object (&rtcp_src);
+  /* shared-threads: no jitter buffer to drain; no packet may follow EOS */
+  gst_sip_src_stop_receiving (self);
 
   g_mutex_lock (&self->lock);
   if (self->eos_done || self->flushing) {
@@ -2160,8 +2497,13 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:{
       SipCall *call;
+      gboolean shared;
 
-      if (!gst_sip_check_factories (element, needed_factories))
+      g_mutex_lock (&self->lock);
+      shared = self->shared_threads;
+      g_mutex_unlock (&self->lock);
+      if (!gst_sip_check_factories (element, shared ? needed_factories_shared
+              : needed_factories))
         return GST_STATE_CHANGE_FAILURE;
       if (!gst_sip_src_build (self))
         return GST_STATE_CHANGE_FAILURE;
@@ -2207,6 +2549,9 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
       }
       break;
     }
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      g_atomic_int_set (&self->playing, FALSE);
+      break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       gst_sip_src_stop_agent (self);
       break;
@@ -2248,6 +2593,9 @@ gst_sip_src_change_state (GstElement * element, GstStateChange transition)
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     }
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      g_atomic_int_set (&self->playing, TRUE);
+      break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
@@ -2373,6 +2721,11 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
       self->max_duration = g_value_get_uint (value);
       g_mutex_unlock (&self->lock);
       break;
+    case PROP_SHARED_THREADS:
+      g_mutex_lock (&self->lock);
+      self->shared_threads = g_value_get_boolean (value);
+      g_mutex_unlock (&self->lock);
+      break;
     case PROP_INVITE_RATE_LIMIT:{
       SipAgent *agent;
 
@@ -2486,6 +2839,9 @@ gst_sip_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_INVITE_RATE_LIMIT:
       g_value_set_uint (value, self->invite_rate_limit);
+      break;
+    case PROP_SHARED_THREADS:
+      g_value_set_boolean (value, self->shared_threads);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

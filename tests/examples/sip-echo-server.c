@@ -3,10 +3,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * One SipAgent answers every call; each call gets its own pipeline
- * "sipsrc call=... ! sipsink" that plays the caller's voice back.  The
- * agent's thread only answers; pipelines are built in the main thread.
+ * "sipsrc call=... shared-threads=true ! sipsink" that plays the caller's
+ * voice back.  The agent's thread only answers; pipelines are built in the
+ * main thread.  With shared-threads the calls' RTP is received by a few
+ * threads for all calls (a call costs no thread); --per-call-threads gives
+ * each call its own udpsrc and rtpbin threads instead.
  *
  *   sip-echo-server [--port 6060] [--rtp-port-range 10000-15000]
+ *                   [--per-call-threads]
  *
  * Prints READY once it listens; SIGINT/SIGTERM hang up and exit.
  */
@@ -15,6 +19,7 @@
 #include "sip.h"
 
 static GMainLoop *loop;
+static gboolean per_call_threads;
 
 /* the pipeline's bus, in the main thread: the call is over */
 static gboolean
@@ -41,7 +46,10 @@ start_pipeline (gpointer user_data)
   GstElement *sink = gst_element_factory_make ("sipsink", NULL);
   GstBus *bus = gst_element_get_bus (pipeline);
 
-  g_object_set (src, "call", call, NULL);
+  /* sipsrc ! sipsink without a queue: sipsink sends from sipsrc's thread,
+   * which with shared-threads is a receive thread of all calls (sipsink
+   * never waits there: it sends what comes at once) */
+  g_object_set (src, "call", call, "shared-threads", !per_call_threads, NULL);
   gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
   gst_element_link (src, sink);
   /* EOS (the call is over) or an error: freed */
@@ -78,6 +86,8 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     {"port", 0, 0, G_OPTION_ARG_INT, &port, "SIP UDP port", "PORT"},
     {"rtp-port-range", 0, 0, G_OPTION_ARG_STRING, &range, "RTP ports", "A-B"},
+    {"per-call-threads", 0, 0, G_OPTION_ARG_NONE, &per_call_threads,
+        "Receive each call with its own threads (udpsrc, rtpbin)", NULL},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("- answer calls, echo them");

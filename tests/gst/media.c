@@ -689,7 +689,6 @@ GST_END_TEST;
 GST_START_TEST (test_media_stats)
 {
   Call c = { 0 };
-  GstElement *rtpbin;
   GObject *session = NULL;
   GstStructure *stats;
   GstMessage *msg;
@@ -705,14 +704,11 @@ GST_START_TEST (test_media_stats)
   place_call_full (&c, TRUE);
 
   /* sooner RTCP than the default 5 s, for the test */
-  rtpbin = gst_bin_get_by_name (GST_BIN (c.src), "rtpbin");
-  fail_unless (rtpbin != NULL);
-  g_signal_emit_by_name (rtpbin, "get-internal-session", 0, &session);
+  session = test_internal_session (c.src);
   fail_unless (session != NULL);
   g_object_set (session, "rtcp-min-interval", (guint64) 300 * GST_MSECOND,
       NULL);
   g_object_unref (session);
-  gst_object_unref (rtpbin);
 
   /* 60 packets, 5 of them lost on the way */
   end = g_get_monotonic_time () + 8 * G_USEC_PER_SEC;
@@ -789,17 +785,14 @@ GST_START_TEST (test_media_stats)
 
 GST_END_TEST;
 
-/* the CNAME rtpbin holds for the caller's SSRC, NULL if none */
+/* the CNAME the RTP session holds for the caller's SSRC, NULL if none */
 static gchar *
 caller_cname (Call * c)
 {
-  GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (c->src), "rtpbin");
-  GObject *session = NULL, *source = NULL;
+  GObject *session = test_internal_session (c->src), *source = NULL;
   GstStructure *sdes = NULL;
   gchar *cname = NULL;
 
-  fail_unless (rtpbin != NULL);
-  g_signal_emit_by_name (rtpbin, "get-internal-session", 0, &session);
   fail_unless (session != NULL);
   g_signal_emit_by_name (session, "get-source-by-ssrc", c->uac->rtp_ssrc,
       &source);
@@ -811,7 +804,6 @@ caller_cname (Call * c)
     g_object_unref (source);
   }
   g_object_unref (session);
-  gst_object_unref (rtpbin);
   return cname;
 }
 

@@ -31,6 +31,7 @@ start_sipsrc (GstBus ** bus, guint * port)
 {
   GstHarness *h = gst_harness_new_with_padnames ("sipsrc", NULL, "src");
 
+  test_apply_mode (h->element);
   gst_harness_use_systemclock (h);
   g_object_set (h->element, "host", "127.0.0.1", "port", 0, "latency", 40,
       NULL);
@@ -304,6 +305,7 @@ GST_START_TEST (test_sipsrc_invite_rate_limit)
   g_object_get (h->element, "invite-rate-limit", &limit, NULL);
   fail_unless_equals_int (limit, 10);
 
+  test_apply_mode (h->element);
   gst_harness_use_systemclock (h);
   g_object_set (h->element, "host", "127.0.0.1", "port", 0, "latency", 40,
       "invite-rate-limit", 1, NULL);
@@ -487,6 +489,7 @@ GST_START_TEST (test_sipsrc_recording)
   TestUac *uac;
 
   fail_unless (pipeline != NULL);
+  test_apply_mode (pipeline);
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
   uac = call_sipsrc (bus, test_bound_port (src), FALSE);
@@ -622,6 +625,12 @@ GST_START_TEST (test_sipsrc_max_streams)
   TestUac *uac = call_sipsrc (bus, port, FALSE);
   gint streams = 0;
 
+  if (test_shared_threads ()) {
+    /* no jitter buffer nor decoder per SSRC there: nothing to count */
+    test_uac_free (uac);
+    stop_sipsrc (h, bus);
+    return;
+  }
   fail_unless (rtpbin != NULL);
   g_signal_connect (rtpbin, "new-jitterbuffer",
       G_CALLBACK (count_jitterbuffer), &streams);
@@ -749,6 +758,7 @@ GST_START_TEST (test_sipsrc_sipsink_call_property)
   fail_unless (call != NULL, "no incoming call");
 
   h = gst_harness_new_with_padnames ("sipsrc", NULL, "src");
+  test_apply_mode (h->element);
   gst_harness_use_systemclock (h);
   gst_element_set_bus (h->element, bus);
   g_object_set (h->element, "call", call, NULL);

@@ -26,6 +26,7 @@ start_pipeline (Call * c, const gchar * desc)
 
   c->pipeline = gst_parse_launch (desc, &err);
   fail_unless (c->pipeline != NULL, "%s: %s", desc, err ? err->message : "");
+  test_apply_mode (c->pipeline);
   c->src = gst_bin_get_by_name (GST_BIN (c->pipeline), "src");
   fail_unless (c->src != NULL);
   c->sink = gst_bin_get_by_name (GST_BIN (c->pipeline), "sink");

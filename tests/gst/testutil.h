@@ -8,6 +8,55 @@
 
 G_BEGIN_DECLS
 
+/* With GST_SIP_TEST_SHARED_THREADS=1 (meson runs each element test once
+ * without and once with it) every sipsrc in @element (a sipsrc or a bin)
+ * receives on the shared threads; call it before READY. */
+static inline void
+test_apply_mode (GstElement * element)
+{
+  GstIterator *it;
+  GValue item = G_VALUE_INIT;
+
+  if (!g_getenv ("GST_SIP_TEST_SHARED_THREADS"))
+    return;
+  if (!GST_IS_BIN (element)) {
+    g_object_set (element, "shared-threads", TRUE, NULL);
+    return;
+  }
+  it = gst_bin_iterate_all_by_element_factory_name (GST_BIN (element),
+      "sipsrc");
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    g_object_set (g_value_get_object (&item), "shared-threads", TRUE, NULL);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+}
+
+/* the RTPSession of @src's rtpbin, or of its rtpsession with shared-threads */
+static inline GObject *
+test_internal_session (GstElement * src)
+{
+  GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (src), "rtpbin");
+  GstElement *session = gst_bin_get_by_name (GST_BIN (src), "rtpsession");
+  GObject *rtp_session = NULL;
+
+  if (rtpbin)
+    g_signal_emit_by_name (rtpbin, "get-internal-session", 0, &rtp_session);
+  else if (session)
+    g_object_get (session, "internal-session", &rtp_session, NULL);
+  gst_clear_object (&rtpbin);
+  gst_clear_object (&session);
+  return rtp_session;
+}
+
+/* whether the element tests run with shared-threads */
+static inline gboolean
+test_shared_threads (void)
+{
+  return g_getenv ("GST_SIP_TEST_SHARED_THREADS") != NULL;
+}
+
 /* the SIP library's warnings (e.g. about a malformed or refused message) are
  * not test failures; criticals still are */
 static inline gboolean
