@@ -232,9 +232,23 @@ static const gchar *const needed_factories[] = {
 };
 
 static const gchar *const needed_factories_shared[] = {
-  "rtpsession", "rtpptdemux", "udpsink", "rtppcmudepay", "mulawdec",
-  "fakesink", NULL
+  "rtpsession", "udpsink", "fakesink", NULL
 };
+
+/* G.711 u-law to linear, for shared-threads (ITU-T G.711, as in
+ * GStreamer's mulaw plugin): filled once by class_init */
+static gint16 ulaw_to_s16[256];
+
+/* G.711 u-law: sign, 3-bit exponent, 4-bit mantissa, bits inverted */
+static gint16
+gst_sip_ulaw_decode (guint8 ulaw)
+{
+  gint t;
+
+  ulaw = ~ulaw;
+  t = (((ulaw & 0x0f) << 3) + 0x84) << ((ulaw & 0x70) >> 4);
+  return (ulaw & 0x80) ? 0x84 - t : t - 0x84;
+}
 
 struct _GstSipSrc
 {
@@ -261,11 +275,10 @@ struct _GstSipSrc
   /* the ghost src pad (never changes) */
   GstPad *srcpad;
 
-  /* children, created at NULL->READY (rtpbin, or rtpsession and
-   * rtpptdemux with shared-threads) and per call (udp) */
+  /* children, created at NULL->READY (rtpbin, or rtpsession with
+   * shared-threads) and per call (udp) */
   GstElement *rtpbin;
   GstElement *session;
-  GstElement *ptdemux;
   GstElement *rtp_src;
   GstElement *rtcp_src;
   GstElement *rtcp_sink;
@@ -274,6 +287,10 @@ struct _GstSipSrc
   /* shared-threads: the pads the shared receive threads push into */
   GstPad *rtp_recv;
   GstPad *rtcp_recv;
+  GstPad *decode_sink;          /* rtpsession -> here, decoded -> audio_src */
+  GstPad *audio_src;            /* the src pad's target */
+  gboolean audio_seq_valid;     /* the last decoded packet, receive thread */
+  guint16 audio_seq;
   GstSipReceiverEntry *rtp_entry;
   GstSipReceiverEntry *rtcp_entry;
   gint playing;                 /* atomic: nothing flows below PLAYING */
@@ -606,6 +623,8 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_sip_src_handle_message);
 
   GST_DEBUG_CATEGORY_INIT (gst_sip_src_debug, "sipsrc", 0, "SIP call source");
+  for (guint i = 0; i < G_N_ELEMENTS (ulaw_to_s16); i++)
+    ulaw_to_s16[i] = gst_sip_ulaw_decode (i);
   gst_type_mark_as_plugin_api (GST_TYPE_SIP_RTP_LATCHING, 0);
 }
 
@@ -901,25 +920,22 @@ gst_sip_src_report_dtmf (GstSipSrc * self)
   g_object_unref (call);
 }
 
-/* RFC 4733 telephone-event payloads, after the jitter buffer: one sip-dtmf
- * message per key press, when it ends */
-static GstPadProbeReturn
-gst_sip_src_dtmf_probe (GstPad * pad, GstPadProbeInfo * info,
-    gpointer user_data)
+/* An RFC 4733 telephone-event packet, in order: one sip-dtmf message per
+ * key press, when it ends. Only ever called from one streaming thread. */
+static void
+gst_sip_src_handle_dtmf (GstSipSrc * self, GstBuffer * buf)
 {
-  GstSipSrc *self = GST_SIP_SRC (user_data);
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   guint8 *payload;
   guint32 ts;
   gboolean marker, end;
   guint event, duration;
 
   if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
-    return GST_PAD_PROBE_OK;
+    return;
   if (gst_rtp_buffer_get_payload_len (&rtp) < 4) {
     gst_rtp_buffer_unmap (&rtp);
-    return GST_PAD_PROBE_OK;
+    return;
   }
   payload = gst_rtp_buffer_get_payload (&rtp);
   ts = gst_rtp_buffer_get_timestamp (&rtp);
@@ -946,7 +962,15 @@ gst_sip_src_dtmf_probe (GstPad * pad, GstPadProbeInfo * info,
 
   if (end && !self->dtmf_reported)
     gst_sip_src_report_dtmf (self);
+}
 
+/* telephone-event packets from rtpbin's jitter buffer */
+static GstPadProbeReturn
+gst_sip_src_dtmf_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  gst_sip_src_handle_dtmf (GST_SIP_SRC (user_data),
+      GST_PAD_PROBE_INFO_BUFFER (info));
   return GST_PAD_PROBE_OK;
 }
 
@@ -1052,24 +1076,66 @@ gst_sip_src_pad_added (GstElement * rtpbin, GstPad * pad, GstSipSrc * self)
     gst_sip_src_link_stream (self, pad, ssrc, pt);
 }
 
-/* rtpptdemux (shared-threads) */
-static void
-gst_sip_src_ptdemux_pad_added (GstElement * ptdemux, GstPad * pad,
-    GstSipSrc * self)
+/* shared-threads: what rtpsession passed on, in a receive thread. PCMU is
+ * decoded here and pushed out of the src pad, telephone-event reported: a
+ * depayloader and a decoder element (and a demuxer between) would cost more
+ * per 20 ms packet than the decoding itself. */
+static GstFlowReturn
+gst_sip_src_decode_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
-  guint pt;
+  GstSipSrc *self = gst_pad_get_element_private (pad);
+  gint pcmu_pt = g_atomic_int_get (&self->pcmu_pt);
+  gint te_pt = g_atomic_int_get (&self->telephone_event_pt);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  const guint8 *payload;
+  GstMapInfo map;
+  GstBuffer *out;
+  guint pt, len;
+  guint16 seq;
+  gint16 *samples;
 
-  GST_DEBUG_OBJECT (self, "rtpptdemux pad %s:%s", GST_DEBUG_PAD_NAME (pad));
-  if (sscanf (GST_PAD_NAME (pad), "src_%u", &pt) == 1)
-    gst_sip_src_link_stream (self, pad, 0, pt);
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp)) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
+  pt = gst_rtp_buffer_get_payload_type (&rtp);
+  if (pt != (guint) pcmu_pt) {
+    gst_rtp_buffer_unmap (&rtp);
+    if (te_pt >= 0 && pt == (guint) te_pt)
+      gst_sip_src_handle_dtmf (self, buf);
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
+
+  len = gst_rtp_buffer_get_payload_len (&rtp);
+  payload = gst_rtp_buffer_get_payload (&rtp);
+  seq = gst_rtp_buffer_get_seq (&rtp);
+  out = gst_buffer_new_allocate (NULL, (gsize) len * 2, NULL);
+  gst_buffer_map (out, &map, GST_MAP_WRITE);
+  samples = (gint16 *) map.data;
+  for (guint i = 0; i < len; i++)
+    samples[i] = GINT16_TO_LE (ulaw_to_s16[payload[i]]);
+  gst_buffer_unmap (out, &map);
+  gst_rtp_buffer_unmap (&rtp);
+
+  GST_BUFFER_PTS (out) = GST_BUFFER_PTS (buf);
+  GST_BUFFER_DURATION (out) = gst_util_uint64_scale_int (len, GST_SECOND,
+      8000);
+  /* a lost packet is a gap in the audio */
+  if (!self->audio_seq_valid || seq != (guint16) (self->audio_seq + 1))
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+  self->audio_seq_valid = TRUE;
+  self->audio_seq = seq;
+  gst_buffer_unref (buf);
+  return gst_pad_push (self->audio_src, out);
 }
 
-/* shared-threads: rtpsession (RTCP, statistics) -> rtpptdemux, no jitter
+/* shared-threads: rtpsession (RTCP, statistics) -> our decoder, no jitter
  * buffer; the receive threads push into it (gst_sip_src_setup_call) */
 static gboolean
 gst_sip_src_build_shared (GstSipSrc * self)
 {
-  GstElement *session, *ptdemux;
+  GstElement *session;
 
   if (!gst_sip_receiver_is_supported ()) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -1078,24 +1144,15 @@ gst_sip_src_build_shared (GstSipSrc * self)
     return FALSE;
   }
   session = gst_element_factory_make ("rtpsession", "rtpsession");
-  ptdemux = gst_element_factory_make ("rtpptdemux", "ptdemux");
-  if (!session || !ptdemux) {
-    g_clear_object (&session);
-    g_clear_object (&ptdemux);
+  if (!session)
     return FALSE;
-  }
   /* the caller is known from the SDP: accept its first packet, even when
    * dropped payload types (comfort noise) leave gaps in the sequence */
   g_object_set (session, "probation", 0, NULL);
   g_signal_connect (session, "request-pt-map",
       G_CALLBACK (gst_sip_src_session_request_pt_map), self);
-  g_signal_connect (ptdemux, "request-pt-map",
-      G_CALLBACK (gst_sip_src_session_request_pt_map), self);
-  g_signal_connect (ptdemux, "pad-added",
-      G_CALLBACK (gst_sip_src_ptdemux_pad_added), self);
-  gst_bin_add_many (GST_BIN (self), session, ptdemux, NULL);
+  gst_bin_add (GST_BIN (self), session);
   self->session = session;
-  self->ptdemux = ptdemux;
   return TRUE;
 }
 
@@ -1173,9 +1230,10 @@ gst_sip_src_clear_children (GstSipSrc * self)
   g_mutex_lock (&self->lock);
   self->rtpbin = NULL;
   self->session = NULL;
-  self->ptdemux = NULL;
   gst_clear_object (&self->rtp_recv);
   gst_clear_object (&self->rtcp_recv);
+  gst_clear_object (&self->decode_sink);
+  gst_clear_object (&self->audio_src);
   self->rtp_src = NULL;
   self->rtcp_src = NULL;
   self->rtcp_sink = NULL;
@@ -1785,6 +1843,25 @@ gst_sip_src_stop_timer (GstSipSrc * self)
  * round-trip time from the caller's receiver reports.  sipsink pushes the
  * copies from its own threads into a source pad of no element linked to
  * rtpbin (an appsrc would cost a thread per call). */
+/* Activates @src (a source pad of no element) and gives it its sticky
+ * events: stream-start, @caps (taken), a time segment. Stored now, they go
+ * out with the first buffer. */
+static void
+gst_sip_src_set_sticky_events (GstSipSrc * self, GstPad * src, GstCaps * caps)
+{
+  GstSegment segment;
+  gchar *id;
+
+  gst_pad_set_active (src, TRUE);
+  id = gst_pad_create_stream_id (src, GST_ELEMENT (self), GST_PAD_NAME (src));
+  gst_pad_push_event (src, gst_event_new_stream_start (id));
+  g_free (id);
+  gst_pad_push_event (src, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (src, gst_event_new_segment (&segment));
+}
+
 /* A source pad of no element, linked to the request pad @sink_name of
  * @element, active, with its sticky events (stream-start, @caps (taken), a
  * time segment) set: other threads push into it (the shared receive
@@ -1794,8 +1871,6 @@ gst_sip_src_new_push_pad (GstSipSrc * self, const gchar * name,
     GstElement * element, const gchar * sink_name, GstCaps * caps)
 {
   GstPad *src, *sinkpad;
-  GstSegment segment;
-  gchar *id;
 
   src = gst_pad_new (name, GST_PAD_SRC);
   sinkpad = gst_element_request_pad_simple (element, sink_name);
@@ -1809,15 +1884,7 @@ gst_sip_src_new_push_pad (GstSipSrc * self, const gchar * name,
     return NULL;
   }
   gst_object_unref (sinkpad);
-  gst_pad_set_active (src, TRUE);
-  /* sticky: stored now, sent with the first buffer */
-  id = gst_pad_create_stream_id (src, GST_ELEMENT (self), name);
-  gst_pad_push_event (src, gst_event_new_stream_start (id));
-  g_free (id);
-  gst_pad_push_event (src, gst_event_new_caps (caps));
-  gst_caps_unref (caps);
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  gst_pad_push_event (src, gst_event_new_segment (&segment));
+  gst_sip_src_set_sticky_events (self, src, caps);
   return src;
 }
 
@@ -2018,7 +2085,7 @@ gst_sip_src_setup_shared_media (GstSipSrc * self, GstSipCallMedia * media,
 {
   GstElement *rtcp_sink = NULL;
   GObject *rtp_session = NULL;
-  GstPad *rtp_pad, *rtcp_pad = NULL;
+  GstPad *rtp_pad, *rtcp_pad = NULL, *decode_sink, *audio_src, *pad;
 
   rtp_pad = gst_sip_src_new_push_pad (self, "rtp_recv", self->session,
       "recv_rtp_sink", gst_sip_src_rtp_caps ());
@@ -2028,7 +2095,20 @@ gst_sip_src_setup_shared_media (GstSipSrc * self, GstSipCallMedia * media,
     gst_pad_add_probe (rtp_pad, GST_PAD_PROBE_TYPE_BUFFER,
         gst_sip_src_shared_rtp_probe, self, NULL);
   }
-  gst_element_link_pads (self->session, "recv_rtp_src", self->ptdemux, "sink");
+  decode_sink = gst_pad_new ("decode", GST_PAD_SINK);
+  gst_pad_set_element_private (decode_sink, self);
+  gst_pad_set_chain_function (decode_sink, gst_sip_src_decode_chain);
+  gst_pad_set_active (decode_sink, TRUE);
+  pad = gst_element_get_static_pad (self->session, "recv_rtp_src");
+  if (!pad || gst_pad_link_full (pad, decode_sink,
+          GST_PAD_LINK_CHECK_NOTHING) != GST_PAD_LINK_OK)
+    GST_WARNING_OBJECT (self, "could not link rtpsession to the decoder");
+  gst_clear_object (&pad);
+  /* the decoded audio leaves through the src pad from the first packet */
+  audio_src = gst_pad_new ("audio", GST_PAD_SRC);
+  gst_ghost_pad_set_target (GST_GHOST_PAD (self->srcpad), audio_src);
+  gst_sip_src_set_sticky_events (self, audio_src,
+      gst_static_pad_template_get_caps (&src_template));
   g_object_get (self->session, "internal-session", &rtp_session, NULL);
   gst_sip_src_use_session (self, media, rtp_session);
 
@@ -2047,7 +2127,10 @@ gst_sip_src_setup_shared_media (GstSipSrc * self, GstSipCallMedia * media,
   self->rtcp_sink = rtcp_sink;
   self->rtp_recv = rtp_pad;
   self->rtcp_recv = rtcp_pad;
+  self->decode_sink = decode_sink;
+  self->audio_src = audio_src;
   self->order_valid = FALSE;
+  self->audio_seq_valid = FALSE;
   g_mutex_unlock (&self->lock);
   gst_sip_src_update_rtcp_destination (self);
 }
