@@ -237,6 +237,25 @@ gst_sip_receiver_is_supported (void)
 }
 
 /**
+ * gst_sip_receiver_in_receive_thread:
+ *
+ * Returns: whether the calling thread is one of the shared receive threads,
+ *   where nothing may wait (it serves every call)
+ */
+gboolean
+gst_sip_receiver_in_receive_thread (void)
+{
+  GThread *self = g_thread_self ();
+  gboolean found = FALSE;
+
+  G_LOCK (workers);
+  for (guint i = 0; i < n_workers && !found; i++)
+    found = workers[i].thread == self;
+  G_UNLOCK (workers);
+  return found;
+}
+
+/**
  * gst_sip_receiver_add:
  * @socket: a datagram socket
  * @pad: an active source pad (of no element, or of one that never pushes
@@ -334,6 +353,12 @@ gst_sip_receiver_remove (GstSipReceiverEntry * entry)
 
 gboolean
 gst_sip_receiver_is_supported (void)
+{
+  return FALSE;
+}
+
+gboolean
+gst_sip_receiver_in_receive_thread (void)
 {
   return FALSE;
 }

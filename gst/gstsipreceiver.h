@@ -23,6 +23,7 @@ G_BEGIN_DECLS
 typedef struct _GstSipReceiverEntry GstSipReceiverEntry;
 
 gboolean gst_sip_receiver_is_supported (void);
+gboolean gst_sip_receiver_in_receive_thread (void);
 GstSipReceiverEntry *gst_sip_receiver_add (GSocket * socket, GstPad * pad);
 void gst_sip_receiver_remove (GstSipReceiverEntry * entry);
 

@@ -66,6 +66,7 @@
 
 #include "gstsipcallmedia.h"
 #include "gstsipelements.h"
+#include "gstsipreceiver.h"
 #include "gstsipsink.h"
 #include "gstsipsrc.h"
 
@@ -159,6 +160,7 @@ struct _GstSipSink
   gboolean activated;           /* the udpsink runs on the call's socket */
   gboolean waited;              /* data waited for the call */
   gboolean offset_done;
+  gboolean unsynced;            /* fed by a shared receive thread */
   gboolean flushing;
   gboolean shutdown;
   gboolean eos_posted;
@@ -1052,7 +1054,7 @@ gst_sip_sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstSipSink *self = GST_SIP_SINK (user_data);
   GstEvent *event = NULL;
-  gboolean eos = FALSE;
+  gboolean eos = FALSE, shared_thread;
 
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_BOTH) {
     event = GST_PAD_PROBE_INFO_EVENT (info);
@@ -1088,7 +1090,20 @@ gst_sip_sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       return GST_PAD_PROBE_OK;
   }
 
+  /* A sipsrc with shared-threads pushes from a thread that serves every
+   * call: nothing may wait there. Its audio comes in real time already, so
+   * it is sent as it comes (no clock wait in the udpsink), and data before
+   * the call is up is dropped instead of waiting for it. */
+  shared_thread = !event && gst_sip_receiver_in_receive_thread ();
+
   g_mutex_lock (&self->lock);
+  if (shared_thread && !self->unsynced) {
+    GST_INFO_OBJECT (self, "fed by a shared receive thread: sending audio "
+        "as it comes");
+    self->unsynced = TRUE;
+    self->offset_done = TRUE;
+    g_object_set (self->udpsink, "sync", FALSE, NULL);
+  }
   while (!self->activated) {
     SendMode mode;
 
@@ -1125,6 +1140,11 @@ gst_sip_sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       return GST_PAD_PROBE_DROP;
     }
 
+    if (shared_thread) {
+      g_mutex_unlock (&self->lock);
+      GST_LOG_OBJECT (self, "dropping audio before the call is up");
+      return GST_PAD_PROBE_DROP;
+    }
     if (!self->waited)
       GST_DEBUG_OBJECT (self, "waiting for the call");
     self->waited = TRUE;
@@ -1240,6 +1260,9 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
       self->activated = FALSE;
       self->waited = FALSE;
       self->offset_done = FALSE;
+      if (self->unsynced)
+        g_object_set (self->udpsink, "sync", TRUE, NULL);
+      self->unsynced = FALSE;
       gst_segment_init (&self->segment, GST_FORMAT_TIME);
       gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
       self->have_out = FALSE;

@@ -186,17 +186,17 @@ GST_START_TEST (test_sipsink_prompt_then_bye)
 
 GST_END_TEST;
 
-/* sipsrc ! queue ! sipsink plays the caller's voice back; the caller's BYE
- * ends the pipeline */
-GST_START_TEST (test_sipsink_echo)
+/* @desc (a sipsrc feeding a sipsink) plays the caller's voice back; the
+ * caller's BYE ends the pipeline */
+static void
+check_echo (const gchar * desc)
 {
   Call c = { 0 };
   guint8 pkt[2048];
   guint echoed = 0, matching = 0;
   gint64 end;
 
-  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=40 ! "
-      "queue ! sipsink");
+  start_pipeline (&c, desc);
   place_call (&c);
 
   for (guint i = 0; i < 50; i++) {
@@ -229,6 +229,21 @@ GST_START_TEST (test_sipsink_echo)
   fail_unless_equals_int (test_uac_wait_response (c.uac, "BYE", 3000), 200);
   fail_unless (test_wait_eos (c.bus, 5000), "no EOS after the caller's BYE");
   stop_pipeline (&c);
+}
+
+GST_START_TEST (test_sipsink_echo)
+{
+  check_echo ("sipsrc name=src host=127.0.0.1 port=0 latency=40 ! "
+      "queue ! sipsink");
+}
+
+GST_END_TEST;
+
+/* without a queue sipsink sends from sipsrc's streaming thread, which with
+ * shared-threads serves every call of the process and must never wait */
+GST_START_TEST (test_sipsink_echo_no_queue)
+{
+  check_echo ("sipsrc name=src host=127.0.0.1 port=0 latency=0 ! sipsink");
 }
 
 GST_END_TEST;
@@ -324,6 +339,7 @@ sipsink_suite (void)
   tcase_add_test (tc, test_sipsink_sends_rtp);
   tcase_add_test (tc, test_sipsink_prompt_then_bye);
   tcase_add_test (tc, test_sipsink_echo);
+  tcase_add_test (tc, test_sipsink_echo_no_queue);
   tcase_add_test (tc, test_sipsink_reinvite);
   tcase_add_test (tc, test_sipsink_named_src);
   return s;
