@@ -8,7 +8,7 @@
 
 ::
 
-    sipsrc call=<Sip.Call> ! audioconvert ! audioresample
+    sipsrc call=<Sip.Call> shared-threads=true ! audioconvert ! audioresample
         ! capsfilter caps=audio/x-raw,format=S16LE,rate=<in>,channels=1 ! appsink
     appsrc format=time is-live=true ! audioconvert ! audioresample ! sipsink
 
@@ -17,7 +17,8 @@ call's RTP socket. All resampling between the call's 8 kHz G.711 and the Pipecat
 pipeline's rates is done by GStreamer, in C.
 
 Threads: Python runs only on the asyncio loop; GStreamer's streaming threads never
-take the GIL. Every 10 ms one task per loop pulls the caller audio waiting in the
+take the GIL. Caller audio is received, decoded and resampled into the appsink by the
+few RTP receive threads that sipsrc shares across all calls (``shared-threads``). Every 10 ms one task per loop pulls the caller audio waiting in the
 appsinks of all calls (``try_pull_sample(0)``), so a process with many calls wakes
 the loop 100 times a second, not once per packet per call. Bot audio is pushed into
 appsrc from the loop with running-time timestamps a little ahead of the clock, and
@@ -269,6 +270,10 @@ class SIPMediaPipeline:
 
         src = self._make("sipsrc", "sipsrc")
         src.set_property("call", self.call.sip_call)
+        # every call's RTP on the few receive threads shared by the process (no
+        # thread per call); safe here: nothing below sipsrc waits (appsink drops)
+        if src.find_property("shared-threads") is not None:
+            src.set_property("shared-threads", True)
         if self._latency_ms is not None and src.find_property("latency") is not None:
             src.set_property("latency", int(self._latency_ms))
         # the server's limits (SIP_MEDIA_TIMEOUT, SIP_MAX_DURATION): sipsrc hangs up
