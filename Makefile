@@ -135,20 +135,22 @@ distclean: clean
 
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = fuzz-sip-datagram fuzz-sdp fuzz-rtp
+FUZZ_TARGETS = fuzz-sip-datagram fuzz-sdp fuzz-rtp fuzz-rtp-shared
 FUZZ_CORPUS_fuzz-sip-datagram = tests/fuzz/corpus/sip tests/sip/rfc4475
 FUZZ_CORPUS_fuzz-sdp = tests/fuzz/corpus/sdp
 FUZZ_CORPUS_fuzz-rtp = tests/fuzz/corpus/rtp
+FUZZ_CORPUS_fuzz-rtp-shared = tests/fuzz/corpus/rtp
 # leaks are left to test-asan: the agent's thread (and the RTP target's
 # pipeline: its jitter buffer's thread) keeps state across inputs
 FUZZ_ASAN_fuzz-sip-datagram = detect_leaks=0
 FUZZ_ASAN_fuzz-sdp = detect_leaks=1
 FUZZ_ASAN_fuzz-rtp = detect_leaks=0
+FUZZ_ASAN_fuzz-rtp-shared = detect_leaks=0
 
 .PHONY: fuzz test-asan test-asan-interop
 
 # libFuzzer targets (clang, ASan+UBSan), each for FUZZ_SECONDS (default
-# 30 s: 90 s in all); fails on a crash, leaving the crash-* file in
+# 30 s: 2 min in all); fails on a crash, leaving the crash-* file in
 # $(FUZZ_BUILD_DIR)/. New corpus entries go to $(FUZZ_BUILD_DIR)/corpus/.
 fuzz:
 	@command -v clang >/dev/null 2>&1 || { echo "fuzz: needs clang and libclang-rt-14-dev (apt-get install clang libclang-rt-14-dev)"; exit 1; }
@@ -161,6 +163,7 @@ fuzz:
 	    fuzz-sip-datagram) corpus="$(FUZZ_CORPUS_fuzz-sip-datagram)"; asan="$(FUZZ_ASAN_fuzz-sip-datagram)";; \
 	    fuzz-sdp) corpus="$(FUZZ_CORPUS_fuzz-sdp)"; asan="$(FUZZ_ASAN_fuzz-sdp)";; \
 	    fuzz-rtp) corpus="$(FUZZ_CORPUS_fuzz-rtp)"; asan="$(FUZZ_ASAN_fuzz-rtp)";; \
+	    fuzz-rtp-shared) corpus="$(FUZZ_CORPUS_fuzz-rtp-shared)"; asan="$(FUZZ_ASAN_fuzz-rtp-shared)";; \
 	  esac; \
 	  mkdir -p "$(FUZZ_BUILD_DIR)/corpus/$$t"; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \

@@ -16,7 +16,12 @@
  * another port of the caller's IP, another IP) and the port (bit 2: RTCP),
  * byte 1 the SSRC of an RTP packet (one of four: each new SSRC makes rtpbin
  * build a jitter buffer and a thread, which would measure rtpbin, not us);
- * the rest is the datagram. Criticals and error messages are fatal. */
+ * the rest is the datagram. Criticals and error messages are fatal.
+ *
+ * Built a second time as fuzz-rtp-shared (FUZZ_SHARED_THREADS): sipsrc
+ * with shared-threads, each input pushed where the shared receive threads
+ * push, then through sipsrc's filters, rtpsession and sipsrc's own PCMU
+ * decoder and telephone-event reader, all in the fuzzer's thread. */
 
 #include <gst/gst.h>
 #include <gst/net/gstnetaddressmeta.h>
@@ -27,6 +32,12 @@
 
 #include "gstsipelements.h"
 #include "testuac.h"
+
+#ifdef FUZZ_SHARED_THREADS
+#define SIPSRC_MODE "shared-threads=true "
+#else
+#define SIPSRC_MODE ""
+#endif
 
 static GstElement *pipeline;
 /* the src pads of the call's udpsrcs, and the senders, for RTP and RTCP */
@@ -68,6 +79,7 @@ address (const gchar * ip, guint16 port)
   return sa;
 }
 
+#ifndef FUZZ_SHARED_THREADS
 /* Sends real datagrams from the caller to udpsrc @name until it has pushed
  * its stream-start, caps and segment (the caller's SDP address is latched
  * on the way); returns its src pad. */
@@ -108,6 +120,28 @@ start_udpsrc (GstElement * src, const gchar * name, gboolean rtcp)
   gst_object_unref (udpsrc);
   return pad;
 }
+#endif
+
+#ifdef FUZZ_SHARED_THREADS
+/* the pad the shared receive threads push into: the peer of rtpsession's
+ * @sink_name */
+static GstPad *
+shared_receive_pad (GstElement * src, const gchar * sink_name)
+{
+  GstElement *session = gst_bin_get_by_name (GST_BIN (src), "rtpsession");
+  GstPad *sink = session ? gst_element_get_static_pad (session, sink_name) :
+      NULL;
+  GstPad *pad = sink ? gst_pad_get_peer (sink) : NULL;
+
+  if (!pad) {
+    fprintf (stderr, "no shared receive pad for %s\n", sink_name);
+    abort ();
+  }
+  gst_object_unref (sink);
+  gst_object_unref (session);
+  return pad;
+}
+#endif
 
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
@@ -128,7 +162,8 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   }
   /* no media timeout: stranger-only inputs must not end the call */
   pipeline = gst_parse_launch ("sipsrc name=src host=127.0.0.1 port=0 "
-      "media-timeout=0 latency=20 ! fakesink sync=false async=false", NULL);
+      SIPSRC_MODE "media-timeout=0 latency=20 ! "
+      "fakesink sync=false async=false", NULL);
   if (!pipeline) {
     fprintf (stderr, "cannot build the pipeline\n");
     abort ();
@@ -149,8 +184,13 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   }
   test_uac_send_ack (uac);
 
+#ifdef FUZZ_SHARED_THREADS
+  pads[0] = shared_receive_pad (src, "recv_rtp_sink");
+  pads[1] = shared_receive_pad (src, "recv_rtcp_sink");
+#else
   pads[0] = start_udpsrc (src, "rtp_udpsrc", FALSE);
   pads[1] = start_udpsrc (src, "rtcp_udpsrc", TRUE);
+#endif
   for (guint i = 0; i < 2; i++) {
     senders[i][0] = address ("127.0.0.1", uac->rtp_port + i);
     senders[i][1] = address ("127.0.0.1", uac->rtp_port + 2 + i);
