@@ -67,6 +67,7 @@
 #include "gstsipcallmedia.h"
 #include "gstsipelements.h"
 #include "gstsipreceiver.h"
+#include "gstsipticker.h"
 #include "gstsipsink.h"
 #include "gstsipsrc.h"
 
@@ -79,8 +80,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_sink_debug);
 /* silence is sent when the audio sent so far ran out this long ago (plus
  * the pipeline latency) */
 #define SILENCE_GAP (60 * GST_MSECOND)
-/* how often the silence ticker looks while there is no call to send into */
-#define IDLE_TICK (100 * GST_MSECOND)
 /* a G.711 u-law packet of silence */
 #define ULAW_SILENCE 0xff
 
@@ -147,7 +146,7 @@ struct _GstSipSink
   GstClockTime last_end_rt;     /* running time the audio sent so far ends */
   gboolean out_eos;             /* EOS reached the udpsink */
   gboolean out_flushing;
-  GstClockID ticker;            /* sends silence when there is no audio */
+  GstSipTickerEntry *ticker;    /* sends silence when there is no audio */
 
   /* children, made once */
   GstPad *sinkpad;
@@ -797,14 +796,11 @@ gst_sip_sink_make_silence (GstSipSink * self, GstClockTime rt)
   return buf;
 }
 
-static void gst_sip_sink_arm_ticker (GstSipSink * self, GstClockID id);
-
-/* A single-shot clock callback that re-arms itself for the moment the
- * audio would run out (or every 20 ms while it sends silence), so that a
- * call whose audio flows costs a few wake-ups a second, not 50. */
-static gboolean
-gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
-    gpointer user_data)
+/* The shared ticker, every PTIME while the sink plays: once the audio sent
+ * so far ran out (plus the latency), a packet of silence for each PTIME
+ * since, sequence numbers and timestamps running on. */
+static void
+gst_sip_sink_tick (gpointer user_data)
 {
   GstSipSink *self = g_weak_ref_get (user_data);
   GstBuffer *bufs[3];
@@ -812,15 +808,20 @@ gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
   GSocket *socket = NULL;
   GSocketAddress *dest = NULL, *to;
   GstSipCallMedia *media = NULL;
-  GstClockTime now, base_time, gap, next;
-  GstClockID next_id = NULL;
+  GstClockTime now, base_time, gap;
+  GstClock *clock;
   SipCall *call;
 
   if (!self)
-    return TRUE;
-
+    return;
+  clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (!clock) {
+    gst_object_unref (self);
+    return;
+  }
   base_time = gst_element_get_base_time (GST_ELEMENT (self));
   now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
   now = now > base_time ? now - base_time : 0;
   /* audio reaches the udpsink up to the pipeline latency after its running
    * time (an echo waits in the jitter buffer) and is sent at running time +
@@ -828,12 +829,6 @@ gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
   gap = SILENCE_GAP + gst_base_sink_get_latency (GST_BASE_SINK (self->udpsink));
 
   g_mutex_lock (&self->lock);
-  if (self->ticker != id) {
-    /* stopped or replaced */
-    g_mutex_unlock (&self->lock);
-    gst_object_unref (self);
-    return TRUE;
-  }
   call = self->call;
   if (!self->send_silence || !call || !self->media
       || self->out_eos || self->out_flushing || self->flushing
@@ -855,15 +850,7 @@ gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
     socket = socket ? g_object_ref (socket) : NULL;
     media = g_object_ref (self->media);
   }
-  /* next: when the audio sent so far runs out; without a call, a look
-   * every IDLE_TICK */
-  next = GST_CLOCK_TIME_IS_VALID (self->last_end_rt) ?
-      MAX (self->last_end_rt + gap, now + GST_MSECOND) : now + IDLE_TICK;
-  next_id = gst_clock_new_single_shot_id (clock, base_time + next);
-  self->ticker = gst_clock_id_ref (next_id);
-  gst_clock_id_unref (id);      /* the reference self->ticker held */
   g_mutex_unlock (&self->lock);
-  gst_sip_sink_arm_ticker (self, next_id);
 
   if (n && dest && socket) {
     to = gst_sip_address_for_socket (socket, dest);
@@ -891,7 +878,6 @@ gst_sip_sink_ticker_cb (GstClock * clock, GstClockTime time, GstClockID id,
   g_clear_object (&socket);
   g_clear_object (&media);
   gst_object_unref (self);
-  return TRUE;
 }
 
 static void
@@ -901,54 +887,35 @@ gst_sip_sink_weak_ref_free (gpointer data)
   g_free (data);
 }
 
-/* waits for @id (transfer full) with a weak reference to @self: the clock
- * entry must not keep the element alive */
-static void
-gst_sip_sink_arm_ticker (GstSipSink * self, GstClockID id)
-{
-  GWeakRef *ref = g_new0 (GWeakRef, 1);
-
-  g_weak_ref_init (ref, self);
-  /* unscheduled meanwhile (stop_ticker): returns at once, never calls */
-  gst_clock_id_wait_async (id, gst_sip_sink_ticker_cb, ref,
-      gst_sip_sink_weak_ref_free);
-  gst_clock_id_unref (id);
-}
-
+/* on the ticker shared by every call: no clock entry and no wake-up of its
+ * own; a weak reference, so that the ticker does not keep the sink alive */
 static void
 gst_sip_sink_start_ticker (GstSipSink * self)
 {
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GstClockID id;
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+  GstSipTickerEntry *entry, *old;
 
-  if (!clock)
-    return;
-  id = gst_clock_new_single_shot_id (clock, gst_clock_get_time (clock) + PTIME);
+  g_weak_ref_init (ref, self);
+  entry = gst_sip_ticker_add (PTIME / GST_MSECOND, gst_sip_sink_tick, ref,
+      gst_sip_sink_weak_ref_free);
   g_mutex_lock (&self->lock);
-  if (self->ticker) {
-    gst_clock_id_unschedule (self->ticker);
-    gst_clock_id_unref (self->ticker);
-  }
-  self->ticker = gst_clock_id_ref (id);
+  old = self->ticker;
+  self->ticker = entry;
   self->last_end_rt = GST_CLOCK_TIME_NONE;
   g_mutex_unlock (&self->lock);
-  gst_sip_sink_arm_ticker (self, id);
-  gst_object_unref (clock);
+  gst_sip_ticker_remove (old);
 }
 
 static void
 gst_sip_sink_stop_ticker (GstSipSink * self)
 {
-  GstClockID id;
+  GstSipTickerEntry *entry;
 
   g_mutex_lock (&self->lock);
-  id = self->ticker;
+  entry = self->ticker;
   self->ticker = NULL;
   g_mutex_unlock (&self->lock);
-  if (id) {
-    gst_clock_id_unschedule (id);
-    gst_clock_id_unref (id);
-  }
+  gst_sip_ticker_remove (entry);
 }
 
 static SendMode
@@ -1240,8 +1207,8 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      /* the ticker only inserts silence: without send-silence no clock
-       * wake-ups at all */
+      /* the ticker only inserts silence: without send-silence no work per
+       * tick at all */
       if (g_atomic_int_get (&self->send_silence))
         gst_sip_sink_start_ticker (self);
       break;

@@ -113,6 +113,7 @@
 
 #include "gstsipcallmedia.h"
 #include "gstsipreceiver.h"
+#include "gstsipticker.h"
 #include "gstsipelements.h"
 #include "gstsipsrc.h"
 
@@ -143,9 +144,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_src_debug);
  * memory without bound; a real call uses one, a few after re-INVITEs */
 #define MAX_STREAMS 16
 
-/* how often the media timeout and the maximum duration are checked: both
- * are whole seconds, and every call's check wakes the one clock thread */
-#define TIMER_INTERVAL (250 * GST_MSECOND)
+/* how often the media timeout and the maximum duration are checked (on the
+ * ticker shared by every call): both are whole seconds */
+#define TIMER_INTERVAL_MS 250
 
 /* shared-threads: a packet this many sequence numbers behind the newest
  * one is late (dropped); further behind, the sender restarted */
@@ -312,7 +313,7 @@ struct _GstSipSrc
   gboolean answered_posted;
   gboolean ended_posted;
   gboolean answer_pending;      /* auto-answer once PAUSED */
-  GstClockID timer_id;          /* media timeout and maximum duration */
+  GstSipTickerEntry *timer;     /* media timeout and maximum duration */
   gint64 answered_time;         /* monotonic time of the 200 OK, 0 before */
   gboolean active_seen;
   const gchar *end_reason;      /* our own reason to hang up, or NULL */
@@ -1735,10 +1736,9 @@ gst_sip_src_start_child (GstSipSrc * self, GstElement * child)
 /* ------------------------------------------------------------------------ */
 /* media timeout and maximum duration */
 
-/* system clock thread */
-static gboolean
-gst_sip_src_timer_cb (GstClock * clock, GstClockTime time, GstClockID id,
-    gpointer user_data)
+/* the shared ticker's thread */
+static void
+gst_sip_src_timer_cb (gpointer user_data)
 {
   GstSipSrc *self = g_weak_ref_get (user_data);
   SipCall *call;
@@ -1748,13 +1748,13 @@ gst_sip_src_timer_cb (GstClock * clock, GstClockTime time, GstClockID id,
   gint64 now = g_get_monotonic_time (), answered_time;
 
   if (!self)
-    return TRUE;
+    return;
 
   g_mutex_lock (&self->lock);
-  if (self->timer_id != id || !self->call || self->end_reason) {
+  if (!self->call || self->end_reason) {
     g_mutex_unlock (&self->lock);
     gst_object_unref (self);
-    return TRUE;
+    return;
   }
   call = g_object_ref (self->call);
   media_timeout = self->media_timeout;
@@ -1794,7 +1794,6 @@ gst_sip_src_timer_cb (GstClock * clock, GstClockTime time, GstClockID id,
   }
   g_object_unref (call);
   gst_object_unref (self);
-  return TRUE;
 }
 
 static void
@@ -1807,35 +1806,29 @@ gst_sip_src_weak_ref_free (gpointer data)
 static void
 gst_sip_src_start_timer (GstSipSrc * self)
 {
-  GstClock *clock = gst_system_clock_obtain ();
-  GstClockID id;
   GWeakRef *ref = g_new0 (GWeakRef, 1);
+  GstSipTickerEntry *entry, *old;
 
   g_weak_ref_init (ref, self);
-  id = gst_clock_new_periodic_id (clock,
-      gst_clock_get_time (clock) + TIMER_INTERVAL, TIMER_INTERVAL);
-  g_mutex_lock (&self->lock);
-  self->timer_id = gst_clock_id_ref (id);
-  g_mutex_unlock (&self->lock);
-  gst_clock_id_wait_async (id, gst_sip_src_timer_cb, ref,
+  entry = gst_sip_ticker_add (TIMER_INTERVAL_MS, gst_sip_src_timer_cb, ref,
       gst_sip_src_weak_ref_free);
-  gst_clock_id_unref (id);
-  gst_object_unref (clock);
+  g_mutex_lock (&self->lock);
+  old = self->timer;
+  self->timer = entry;
+  g_mutex_unlock (&self->lock);
+  gst_sip_ticker_remove (old);
 }
 
 static void
 gst_sip_src_stop_timer (GstSipSrc * self)
 {
-  GstClockID id;
+  GstSipTickerEntry *entry;
 
   g_mutex_lock (&self->lock);
-  id = self->timer_id;
-  self->timer_id = NULL;
+  entry = self->timer;
+  self->timer = NULL;
   g_mutex_unlock (&self->lock);
-  if (id) {
-    gst_clock_id_unschedule (id);
-    gst_clock_id_unref (id);
-  }
+  gst_sip_ticker_remove (entry);
 }
 
 /* A copy of what sipsink sends goes into the rtpbin session too (and no
