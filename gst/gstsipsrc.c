@@ -233,7 +233,7 @@ static const gchar *const needed_factories[] = {
 };
 
 static const gchar *const needed_factories_shared[] = {
-  "rtpsession", "udpsink", "fakesink", NULL
+  "rtpsession", "udpsink", NULL
 };
 
 /* G.711 u-law to linear, for shared-threads (ITU-T G.711, as in
@@ -1831,11 +1831,6 @@ gst_sip_src_stop_timer (GstSipSrc * self)
   gst_sip_ticker_remove (entry);
 }
 
-/* A copy of what sipsink sends goes into the rtpbin session too (and no
- * further), so that rtpbin sends sender reports for it and computes the
- * round-trip time from the caller's receiver reports.  sipsink pushes the
- * copies from its own threads into a source pad of no element linked to
- * rtpbin (an appsrc would cost a thread per call). */
 /* Activates @src (a source pad of no element) and gives it its sticky
  * events: stream-start, @caps (taken), a time segment. Stored now, they go
  * out with the first buffer. */
@@ -1890,44 +1885,35 @@ gst_sip_src_rtp_caps (void)
       "encoding-name", G_TYPE_STRING, "PCMU", NULL);
 }
 
+/* A copy of what sipsink sends goes into the RTP session too (and no
+ * further: the session's send_rtp_src stays unlinked), so that the session
+ * sends sender reports for it and computes the round-trip time from the
+ * caller's receiver reports.  sipsink pushes the copies from its own
+ * threads into a source pad of no element linked to the session (an appsrc
+ * would cost a thread per call, a sink behind it work per packet). */
 static GstPad *
 gst_sip_src_make_mirror (GstSipSrc * self, GstSipCallMedia * media)
 {
-  GstElement *sink, *session = self->rtpbin ? self->rtpbin : self->session;
+  GstElement *session = self->rtpbin ? self->rtpbin : self->session;
   const gchar *sink_name = self->rtpbin ? "send_rtp_sink_0" : "send_rtp_sink";
   const gchar *src_name = self->rtpbin ? "send_rtp_src_0" : "send_rtp_src";
   GstCaps *caps;
   GstPad *src, *pad;
 
-  sink = gst_element_factory_make ("fakesink", "rtp_mirror_sink");
-  if (!sink)
-    return NULL;
-  g_object_set (sink, "sync", FALSE, "async", FALSE,
-      "enable-last-sample", FALSE, NULL);
-  gst_bin_add (GST_BIN (self), sink);
   caps = gst_sip_src_rtp_caps ();
   gst_caps_set_simple (caps, "payload", G_TYPE_INT, 0,
       "ssrc", G_TYPE_UINT, gst_sip_call_media_get_ssrc (media), NULL);
   src = gst_sip_src_new_push_pad (self, "rtp_mirror", session, sink_name,
       caps);
-  if (!src || !gst_element_link_pads (session, src_name, sink, "sink")) {
+  pad = src ? gst_element_get_static_pad (session, src_name) : NULL;
+  if (!pad) {
     GST_WARNING_OBJECT (self, "could not link the RTP mirror");
     gst_clear_object (&src);
-    gst_bin_remove (GST_BIN (self), sink);
     return NULL;
   }
-
-  /* sipsink's streaming threads push into this sink: it must never block
-   * them, as a basesink in PAUSED does (preroll) while the pipeline shuts
-   * down, which would deadlock sipsink's state change on its own stream
-   * locks; so it stays PLAYING (sync=FALSE: no clock wait) until
-   * clear_children sets it to NULL */
-  gst_element_set_locked_state (sink, TRUE);
-  gst_element_set_state (sink, GST_STATE_PLAYING);
-  /* the pipeline's latency does not reach sinks inside sipsrc (not a sink
-   * itself); rtpbin needs one to know the running time of what is sent */
-  pad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_push_event (pad, gst_event_new_latency (0));
+  /* the latency a sink behind it would send: the session needs one to know
+   * the running time of what is sent */
+  gst_pad_send_event (pad, gst_event_new_latency (0));
   gst_object_unref (pad);
   return src;
 }
