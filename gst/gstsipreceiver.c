@@ -62,7 +62,7 @@ typedef struct
   int epfd;
   GMutex lock;                  /* entries' removed/busy, graveyard */
   GCond cond;
-  guint n_entries;              /* under the global lock */
+  guint n_entries;              /* under the global lock; not siblings */
   GSList *graveyard;            /* removed entries, freed after a batch */
   guint8 (*data)[MAX_DATAGRAM]; /* BATCH receive buffers */
 } Worker;
@@ -70,6 +70,7 @@ typedef struct
 struct _GstSipReceiverEntry
 {
   Worker *worker;
+  gboolean sibling;             /* added with another entry's thread */
   int fd;
   GSocket *socket;
   GstPad *pad;
@@ -260,6 +261,9 @@ gst_sip_receiver_in_receive_thread (void)
  * @socket: a datagram socket
  * @pad: an active source pad (of no element, or of one that never pushes
  *   itself) whose sticky events are already set
+ * @sibling: (nullable): an entry whose thread serves @socket too (a call's
+ *   RTCP beside its RTP: one thread per call, and the call is not counted
+ *   twice when the calls are spread over the threads)
  *
  * Every datagram @socket receives from now on is pushed into @pad in one of
  * the shared receive threads, with a #GstNetAddressMeta of its sender.
@@ -268,7 +272,8 @@ gst_sip_receiver_in_receive_thread (void)
  *   gst_sip_receiver_remove(), or %NULL (with a warning in the log)
  */
 GstSipReceiverEntry *
-gst_sip_receiver_add (GSocket * socket, GstPad * pad)
+gst_sip_receiver_add (GSocket * socket, GstPad * pad,
+    GstSipReceiverEntry * sibling)
 {
   GstSipReceiverEntry *entry;
   struct epoll_event ev;
@@ -285,15 +290,20 @@ gst_sip_receiver_add (GSocket * socket, GstPad * pad)
     G_UNLOCK (workers);
     return NULL;
   }
-  /* the least busy thread */
-  for (guint i = 0; i < n_workers; i++)
-    if (!w || workers[i].n_entries < w->n_entries)
-      w = &workers[i];
-  w->n_entries++;
+  if (sibling) {
+    w = sibling->worker;
+  } else {
+    /* the least busy thread */
+    for (guint i = 0; i < n_workers; i++)
+      if (!w || workers[i].n_entries < w->n_entries)
+        w = &workers[i];
+    w->n_entries++;
+  }
   G_UNLOCK (workers);
 
   entry = g_new0 (GstSipReceiverEntry, 1);
   entry->worker = w;
+  entry->sibling = sibling != NULL;
   entry->socket = g_object_ref (socket);
   entry->fd = g_socket_get_fd (socket);
   entry->pad = gst_object_ref (pad);
@@ -304,7 +314,8 @@ gst_sip_receiver_add (GSocket * socket, GstPad * pad)
   if (epoll_ctl (w->epfd, EPOLL_CTL_ADD, entry->fd, &ev) < 0) {
     GST_WARNING ("epoll_ctl ADD fd %d: %s", entry->fd, g_strerror (errno));
     G_LOCK (workers);
-    w->n_entries--;
+    if (!entry->sibling)
+      w->n_entries--;
     G_UNLOCK (workers);
     g_object_unref (entry->socket);
     gst_object_unref (entry->pad);
@@ -345,7 +356,8 @@ gst_sip_receiver_remove (GstSipReceiverEntry * entry)
   g_mutex_unlock (&w->lock);
 
   G_LOCK (workers);
-  w->n_entries--;
+  if (!entry->sibling)
+    w->n_entries--;
   G_UNLOCK (workers);
 }
 
@@ -364,7 +376,8 @@ gst_sip_receiver_in_receive_thread (void)
 }
 
 GstSipReceiverEntry *
-gst_sip_receiver_add (GSocket * socket, GstPad * pad)
+gst_sip_receiver_add (GSocket * socket, GstPad * pad,
+    GstSipReceiverEntry * sibling)
 {
   return NULL;
 }

@@ -2141,14 +2141,15 @@ gst_sip_src_start_receiving (GstSipSrc * self)
     gst_sip_src_start_child (self, rtcp_src);
   if (rtp_src)
     gst_sip_src_start_child (self, rtp_src);
-  if (rtcp_recv && rtcp_socket)
-    rtcp_entry = gst_sip_receiver_add (rtcp_socket, rtcp_recv);
   if (rtp_recv && rtp_socket) {
-    rtp_entry = gst_sip_receiver_add (rtp_socket, rtp_recv);
+    rtp_entry = gst_sip_receiver_add (rtp_socket, rtp_recv, NULL);
     if (!rtp_entry)
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
           ("Could not receive the call's RTP on the shared threads."), (NULL));
   }
+  /* the call's RTCP on the thread of its RTP: one thread feeds its session */
+  if (rtcp_recv && rtcp_socket && rtp_entry)
+    rtcp_entry = gst_sip_receiver_add (rtcp_socket, rtcp_recv, rtp_entry);
 
   g_mutex_lock (&self->lock);
   self->rtp_entry = rtp_entry;
