@@ -55,6 +55,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_receiver_debug);
 #define MAX_DATAGRAM 2048
 #define MAX_EVENTS 64
 #define MAX_WORKERS 8
+/* a push that holds a shared thread this long (microseconds) is reported:
+ * every call served by that thread waited meanwhile */
+#define STALL_WARNING (50 * G_TIME_SPAN_MILLISECOND)
 
 typedef struct
 {
@@ -74,6 +77,8 @@ struct _GstSipReceiverEntry
   int fd;
   GSocket *socket;
   GstPad *pad;
+  GstElement *owner;            /* posts the stall warning; outlives us */
+  gboolean stall_reported;
   gboolean removed;
   gboolean busy;                /* the worker is pushing from it */
   /* the last sender, reused while packets keep coming from it */
@@ -110,6 +115,7 @@ gst_sip_receiver_drain (Worker * w, GstSipReceiverEntry * entry)
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   struct sockaddr_storage from[BATCH];
+  gint64 start, held;
   int n;
 
   memset (msgs, 0, sizeof (msgs));
@@ -143,7 +149,19 @@ gst_sip_receiver_drain (Worker * w, GstSipReceiverEntry * entry)
       gst_buffer_add_net_address_meta (buf, sender);
     /* not-linked, flushing (the call's pipeline is not playing): the
      * datagram is dropped, as a udpsrc that is not running would */
+    start = g_get_monotonic_time ();
     gst_pad_push (entry->pad, buf);
+    held = g_get_monotonic_time () - start;
+    if (G_UNLIKELY (held >= STALL_WARNING) && !entry->stall_reported) {
+      entry->stall_reported = TRUE;
+      GST_ELEMENT_WARNING (entry->owner, CORE, THREAD,
+          ("Downstream of %s held a receive thread shared by all calls "
+              "for %" G_GINT64_FORMAT " ms: put a queue after it.",
+              GST_ELEMENT_NAME (entry->owner), held / 1000),
+          ("with shared-threads, elements after sipsrc run in the thread "
+              "that receives every call's RTP; a clock-synchronized sink or "
+              "a slow element there delays them all"));
+    }
   }
 }
 
@@ -261,6 +279,8 @@ gst_sip_receiver_in_receive_thread (void)
  * @socket: a datagram socket
  * @pad: an active source pad (of no element, or of one that never pushes
  *   itself) whose sticky events are already set
+ * @owner: the element receiving (a stall downstream is posted as its
+ *   warning); it must outlive the registration
  * @sibling: (nullable): an entry whose thread serves @socket too (a call's
  *   RTCP beside its RTP: one thread per call, and the call is not counted
  *   twice when the calls are spread over the threads)
@@ -272,7 +292,7 @@ gst_sip_receiver_in_receive_thread (void)
  *   gst_sip_receiver_remove(), or %NULL (with a warning in the log)
  */
 GstSipReceiverEntry *
-gst_sip_receiver_add (GSocket * socket, GstPad * pad,
+gst_sip_receiver_add (GSocket * socket, GstPad * pad, GstElement * owner,
     GstSipReceiverEntry * sibling)
 {
   GstSipReceiverEntry *entry;
@@ -307,6 +327,7 @@ gst_sip_receiver_add (GSocket * socket, GstPad * pad,
   entry->socket = g_object_ref (socket);
   entry->fd = g_socket_get_fd (socket);
   entry->pad = gst_object_ref (pad);
+  entry->owner = owner;
 
   memset (&ev, 0, sizeof (ev));
   ev.events = EPOLLIN;
@@ -376,7 +397,7 @@ gst_sip_receiver_in_receive_thread (void)
 }
 
 GstSipReceiverEntry *
-gst_sip_receiver_add (GSocket * socket, GstPad * pad,
+gst_sip_receiver_add (GSocket * socket, GstPad * pad, GstElement * owner,
     GstSipReceiverEntry * sibling)
 {
   return NULL;

@@ -25,7 +25,7 @@ typedef struct _GstSipReceiverEntry GstSipReceiverEntry;
 gboolean gst_sip_receiver_is_supported (void);
 gboolean gst_sip_receiver_in_receive_thread (void);
 GstSipReceiverEntry *gst_sip_receiver_add (GSocket * socket, GstPad * pad,
-    GstSipReceiverEntry * sibling);
+    GstElement * owner, GstSipReceiverEntry * sibling);
 void gst_sip_receiver_remove (GstSipReceiverEntry * entry);
 
 G_END_DECLS

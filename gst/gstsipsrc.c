@@ -570,6 +570,8 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
    * must not block or take long: `sipsrc ! sipsink`, `! appsink` and
    * `! queue ! ...` are fine; put a queue after sipsrc before anything that
    * waits on the clock (an audio sink) or works hard (a speech model).
+   * sipsrc posts a warning (CORE, THREAD), once, when a push held the shared
+   * thread for 50 ms or more.
    *
    * There is no jitter buffer: packets are decoded as they arrive, a packet
    * older than the newest one is dropped as late, and buffers carry their
@@ -2142,14 +2144,16 @@ gst_sip_src_start_receiving (GstSipSrc * self)
   if (rtp_src)
     gst_sip_src_start_child (self, rtp_src);
   if (rtp_recv && rtp_socket) {
-    rtp_entry = gst_sip_receiver_add (rtp_socket, rtp_recv, NULL);
+    rtp_entry = gst_sip_receiver_add (rtp_socket, rtp_recv,
+        GST_ELEMENT (self), NULL);
     if (!rtp_entry)
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
           ("Could not receive the call's RTP on the shared threads."), (NULL));
   }
   /* the call's RTCP on the thread of its RTP: one thread feeds its session */
   if (rtcp_recv && rtcp_socket && rtp_entry)
-    rtcp_entry = gst_sip_receiver_add (rtcp_socket, rtcp_recv, rtp_entry);
+    rtcp_entry = gst_sip_receiver_add (rtcp_socket, rtcp_recv,
+        GST_ELEMENT (self), rtp_entry);
 
   g_mutex_lock (&self->lock);
   self->rtp_entry = rtp_entry;

@@ -1095,6 +1095,42 @@ GST_START_TEST (test_media_no_silence)
 
 GST_END_TEST;
 
+/* With shared-threads, an element after sipsrc that waits (here a sink
+ * synchronized to the clock, 300 ms of latency) holds the thread that
+ * receives every call's RTP: sipsrc says so with a warning on the bus. With
+ * its own threads nothing is reported. */
+GST_START_TEST (test_media_shared_thread_stall_warning)
+{
+  Call c = { 0 };
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  start_pipeline (&c, "sipsrc name=src host=127.0.0.1 port=0 latency=300 ! "
+      "fakesink sync=true");
+  place_call (&c);
+  for (guint i = 0; i < 10; i++) {
+    test_uac_send_pcmu (c.uac, 0x9a);
+    g_usleep (20000);
+  }
+  msg = gst_bus_timed_pop_filtered (c.bus, 2 * GST_SECOND,
+      GST_MESSAGE_WARNING);
+  if (!test_shared_threads ()) {
+    fail_unless (msg == NULL, "a warning with the element's own threads");
+  } else {
+    fail_unless (msg != NULL, "no warning about the held thread");
+    gst_message_parse_warning (msg, &err, &debug);
+    fail_unless (g_str_has_prefix (err->message, "Downstream of src held "
+            "a receive thread shared by all calls"), "%s", err->message);
+    g_clear_error (&err);
+    g_free (debug);
+  }
+  g_clear_pointer (&msg, gst_message_unref);
+  stop_pipeline (&c);
+}
+
+GST_END_TEST;
+
 static Suite *
 media_suite (void)
 {
@@ -1120,6 +1156,7 @@ media_suite (void)
   tcase_add_test (tc, test_media_silence);
   tcase_add_test (tc, test_media_dynamic_pcmu_sent);
   tcase_add_test (tc, test_media_no_silence);
+  tcase_add_test (tc, test_media_shared_thread_stall_warning);
   return s;
 }
 
