@@ -44,6 +44,7 @@ static GCond ticker_cond;
 static GThread *ticker_thread;
 static GList *entries;          /* under ticker_lock; unlinked by the thread */
 static guint n_live;            /* entries not removed */
+static guint n_removed;         /* removed, not collected yet */
 
 /* unlinks and frees the removed entries; called with the lock, which it
  * drops around the destroy notifies */
@@ -52,6 +53,8 @@ gst_sip_ticker_collect (void)
 {
   GList *dead = NULL, *l, *next;
 
+  if (n_removed == 0)
+    return;
   for (l = entries; l; l = next) {
     GstSipTickerEntry *entry = l->data;
 
@@ -59,6 +62,7 @@ gst_sip_ticker_collect (void)
     if (entry->removed && !entry->busy) {
       entries = g_list_delete_link (entries, l);
       dead = g_list_prepend (dead, entry);
+      n_removed--;
     }
   }
   if (!dead)
@@ -169,6 +173,7 @@ gst_sip_ticker_remove (GstSipTickerEntry * entry)
   g_mutex_lock (&ticker_lock);
   entry->removed = TRUE;
   n_live--;
+  n_removed++;
   if (g_thread_self () != ticker_thread)
     while (entry->busy)
       g_cond_wait (&ticker_cond, &ticker_lock);
