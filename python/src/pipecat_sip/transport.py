@@ -85,6 +85,10 @@ class SIPParams(TransportParams):
             element's default (tuned for a voice bot).
         output_queue_ms: Most bot audio held in GStreamer's ``appsrc`` before a write
             waits (the playout buffer an interruption drops).
+        audio_in_frame_ms: Length of each ``InputAudioRawFrame`` of caller audio, in ms
+            (a multiple of 10). Every frame crosses the whole Pipecat pipeline, so the
+            per-call CPU of a bot falls with longer frames; a frame is delivered only
+            once complete, so the bot hears the caller up to this much later.
         audio_out_auto_silence: Send silence while the bot says nothing, so RTP keeps
             flowing (trunks and NATs drop silent calls). Default ``True``.
         auto_answer: Answer the call (200 OK) once the media pipeline is playing, if
@@ -98,6 +102,7 @@ class SIPParams(TransportParams):
     audio_out_end_silence_secs: int = 0
     jitter_buffer_ms: int | None = None
     output_queue_ms: int = 60
+    audio_in_frame_ms: int = 40
     auto_answer: bool = True
     end_call_timeout_secs: float = 15.0
 
@@ -144,6 +149,7 @@ class _SIPSession:
                 out_queue_ms=self.params.output_queue_ms,
                 auto_silence=self.params.audio_out_auto_silence,
                 auto_answer=self.params.auto_answer,
+                in_frame_ms=self.params.audio_in_frame_ms,
             )
         return self.media
 
