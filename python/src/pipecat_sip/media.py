@@ -8,13 +8,14 @@
 
 ::
 
-    sipsrc call=<Sip.Call> ! audioconvert ! audioresample
+    sipsrc call=<Sip.Call> [! audioconvert ! audioresample]
         ! capsfilter caps=audio/x-raw,format=S16LE,rate=<in>,channels=1 ! fdsink fd=<pipe>
-    appsrc format=time is-live=true ! audioconvert ! audioresample ! sipsink
+    appsrc format=time is-live=true ! sipsink
 
 ``sipsink`` pairs with the ``sipsrc`` of its pipeline by itself and sends from the
 call's RTP socket. All resampling between the call's 8 kHz G.711 and the Pipecat
-pipeline's rates is done by GStreamer, in C.
+pipeline's rates is done by GStreamer, in C: on input by the converters, left out
+when Pipecat runs at 8 kHz; on output inside ``sipsink``.
 
 Threads: Python runs only on the asyncio loop; GStreamer's streaming threads never
 take the GIL. Caller audio leaves the pipeline through ``fdsink`` into a pipe, one per
@@ -312,15 +313,19 @@ class SIPMediaPipeline:
         # No queue and no signal: the streaming thread never waits for Python's GIL
         # (it writes into a pipe the loop reads), so a busy interpreter cannot hold up
         # the jitter buffer's output. The pipe holds 64 kB (2 s at 16 kHz).
-        conv_in = self._make("audioconvert", "in_convert")
-        res_in = self._make("audioresample", "in_resample")
-        caps_in = self._make("capsfilter", "in_caps")
-        caps_in.set_property(
-            "caps",
-            Gst.Caps.from_string(
-                f"audio/x-raw,format=S16LE,layout=interleaved,rate={self.in_sample_rate},channels=1"
-            ),
+        in_caps = Gst.Caps.from_string(
+            f"audio/x-raw,format=S16LE,layout=interleaved,rate={self.in_sample_rate},channels=1"
         )
+        # sipsrc gives S16LE mono at 8 kHz: when that is the input rate, the
+        # converters would only pass buffers through (a cost per packet for nothing).
+        src_caps = src.get_static_pad("src").get_pad_template_caps()
+        if src_caps.is_fixed() and src_caps.is_equal(in_caps):
+            convert_in: list[Gst.Element] = []
+        else:
+            convert_in = [self._make("audioconvert", "in_convert"),
+                          self._make("audioresample", "in_resample")]
+        caps_in = self._make("capsfilter", "in_caps")
+        caps_in.set_property("caps", in_caps)
         sink = self._make("fdsink", "in_sink")
         rfd, wfd = os.pipe2(os.O_CLOEXEC)
         os.set_blocking(rfd, False)
@@ -335,17 +340,16 @@ class SIPMediaPipeline:
         appsrc.set_property("do-timestamp", False)
         appsrc.set_property("block", False)  # paced by write(), never blocks the loop
         appsrc.set_property("emit-signals", False)
-        conv_out = self._make("audioconvert", "out_convert")
-        res_out = self._make("audioresample", "out_resample")
+        # sipsink converts and resamples any raw audio itself
         sipsink = self._make("sipsink", "sipsink")
 
-        for el in (src, conv_in, res_in, caps_in, sink, appsrc, conv_out, res_out, sipsink):
+        chain_in = [src, *convert_in, caps_in, sink]
+        for el in (*chain_in, appsrc, sipsink):
             p.add(el)
-        if not (src.link(conv_in) and conv_in.link(res_in)
-                and res_in.link(caps_in) and caps_in.link(sink)):
+        if not all(a.link(b) for a, b in zip(chain_in, chain_in[1:])):
             raise RuntimeError("cannot link sipsrc ! audioconvert ! audioresample ! fdsink")
-        if not (appsrc.link(conv_out) and conv_out.link(res_out) and res_out.link(sipsink)):
-            raise RuntimeError("cannot link appsrc ! audioconvert ! audioresample ! sipsink")
+        if not appsrc.link(sipsink):
+            raise RuntimeError("cannot link appsrc ! sipsink")
 
         bus = p.get_bus()
         # the sync-message signal, not Bus.set_sync_handler(): a sync handler set from
