@@ -43,6 +43,7 @@ class CallRecord:
     dtmf: list[str] = field(default_factory=list)
     input_bytes: int = 0
     input_rates: set[int] = field(default_factory=set)
+    input_sizes: set[int] = field(default_factory=set)  # bytes per InputAudioRawFrame
     events: list[tuple[float, str]] = field(default_factory=list)
     error: BaseException | None = None
     connected: asyncio.Event = field(default_factory=asyncio.Event)
@@ -92,6 +93,7 @@ class Tap(FrameProcessor):
         if isinstance(frame, InputAudioRawFrame):
             self._record.input_bytes += len(frame.audio)
             self._record.input_rates.add(frame.sample_rate)
+            self._record.input_sizes.add(len(frame.audio))
         elif isinstance(frame, InputDTMFFrame):
             self._record.dtmf.append(frame.button.value)
             self._record.log(f"dtmf {frame.button.value}")

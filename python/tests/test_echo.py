@@ -12,10 +12,12 @@ from bots import Recorder, make_bot
 pytestmark = pytest.mark.usefixtures("c_parts")
 
 
-@pytest.mark.parametrize("rate", [8000, 16000])
-async def test_echo_heard_matches_sent(rate, sip_server, baresip, audio):
+# frame_ms None: SIPParams' default audio_in_frame_ms (40 ms)
+@pytest.mark.parametrize("rate,frame_ms", [(8000, None), (16000, 20)])
+async def test_echo_heard_matches_sent(rate, frame_ms, sip_server, baresip, audio):
     rec = Recorder()
-    srv = await sip_server(make_bot(rec, sample_rate=rate, echo=True))
+    params = {} if frame_ms is None else {"audio_in_frame_ms": frame_ms}
+    srv = await sip_server(make_bot(rec, sample_rate=rate, echo=True, params=params))
 
     caller = baresip(srv.uri, audio.speech, seconds=30)
     [r] = await rec.wait_for_calls(1, 15)
@@ -31,6 +33,8 @@ async def test_echo_heard_matches_sent(rate, sip_server, baresip, audio):
     # Input came at the pipeline's rate (resampled by GStreamer).
     assert r.input_rates == {rate}
     assert r.input_bytes > rate * 2 * 3  # more than 3 s of caller audio
+    # Every input frame is exactly audio_in_frame_ms long.
+    assert r.input_sizes == {rate * (frame_ms or 40) // 1000 * 2}, r.input_sizes
 
     sent, sent_rate = read_wav(audio.speech)
     heard, heard_rate = read_wav(caller.heard_wav)

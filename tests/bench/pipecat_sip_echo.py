@@ -44,6 +44,8 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rtp-port-range", type=_port_range, default="10000-15000", help="RTP ports, LOW-HIGH")
     p.add_argument("--host", default="127.0.0.1", help="listen address (SIP and RTP)")
     p.add_argument("--bot", choices=("echo", "bargein"), default="echo", help="bot mode")
+    p.add_argument("--in-frame-ms", type=int, default=SIPParams.model_fields["audio_in_frame_ms"].default,
+                   help="SIPParams.audio_in_frame_ms (default: its default)")
     p.add_argument("--asyncio-loop", action="store_true", help="standard asyncio loop, not uvloop")
     p.add_argument("--log-level", default="WARNING", help="loguru level (WARNING: quiet under load)")
     return p.parse_args(argv)
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
                     audio_out_enabled=True,
                     audio_in_sample_rate=SAMPLE_RATE,
                     audio_out_sample_rate=SAMPLE_RATE,
+                    audio_in_frame_ms=args.in_frame_ms,
                 )
             },
         )

@@ -17,7 +17,8 @@ last line:
   concurrent_calls=N loss_pct=X cpu_per_call_pct=Y ratio_vs_floor=Z ratio_vs_pipecat_ws=W
 
 Environment: BENCH_QUICK=1; BENCH_BUDGET (seconds); BENCH_SYSTEMS (comma list of
-the keys above); BENCH_PY_DIR (where the Python programs are, default
+the keys above); BENCH_PY_STEPS (comma list of numbers of calls for the Python
+level and its websocket reference, instead of the mode's own); BENCH_PY_DIR (where the Python programs are, default
 tests/bench); BENCH_PYTHON (interpreter for them, default .venv/bin/python);
 GST_SIP_BUILDDIR (default build/).
 """
@@ -684,6 +685,8 @@ def main() -> int:
         duration, c_steps, py_steps = 10.0, [50, 100, 200, 300, 400, 500, 600, 800, 1000], \
             [5, 20, 50, 100, 150]
         c_share, lat, bargein_runs, bargein_reserve = 0.5, (20.0, 10.0, 2.0), 5, 60
+    if os.environ.get("BENCH_PY_STEPS"):  # e.g. 20,50,100: a Python-only measurement
+        py_steps = [int(n) for n in os.environ["BENCH_PY_STEPS"].split(",") if n.strip()]
     runs: list[Run] = []
     latency: dict[str, dict] = {}
     bargein: dict[str, dict] = {}

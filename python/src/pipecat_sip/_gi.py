@@ -114,7 +114,7 @@ def ensure_gst() -> None:
                 "(meson setup build && meson compile -C build) and/or set GST_PLUGIN_PATH "
                 "to the directory holding libgstsip.so"
             )
-        for needed in ("appsrc", "appsink", "audioconvert", "audioresample", "capsfilter"):
+        for needed in ("appsrc", "fdsink", "audioconvert", "audioresample", "capsfilter"):
             if Gst.ElementFactory.find(needed) is None:
                 raise SipLibraryError(
                     f"GStreamer element {needed} not found (install gstreamer1.0-plugins-base)"

@@ -8,19 +8,25 @@
 
 ::
 
-    sipsrc call=<Sip.Call> shared-threads=true ! audioconvert ! audioresample
-        ! capsfilter caps=audio/x-raw,format=S16LE,rate=<in>,channels=1 ! appsink
-    appsrc format=time is-live=true ! audioconvert ! audioresample ! sipsink
+    sipsrc call=<Sip.Call> shared-threads=true [! audioconvert ! audioresample]
+        ! capsfilter caps=audio/x-raw,format=S16LE,rate=<in>,channels=1 ! fdsink fd=<pipe>
+    appsrc format=time is-live=true ! sipsink
 
 ``sipsink`` pairs with the ``sipsrc`` of its pipeline by itself and sends from the
 call's RTP socket. All resampling between the call's 8 kHz G.711 and the Pipecat
-pipeline's rates is done by GStreamer, in C.
+pipeline's rates is done by GStreamer, in C: on input by the converters, left out
+when Pipecat runs at 8 kHz; on output inside ``sipsink``.
 
 Threads: Python runs only on the asyncio loop; GStreamer's streaming threads never
-take the GIL. Caller audio is received, decoded and resampled into the appsink by the
-few RTP receive threads that sipsrc shares across all calls (``shared-threads``). Every 10 ms one task per loop pulls the caller audio waiting in the
-appsinks of all calls (``try_pull_sample(0)``), so a process with many calls wakes
-the loop 100 times a second, not once per packet per call. Bot audio is pushed into
+take the GIL. Caller audio is received, decoded (and resampled) by the few RTP
+receive threads that sipsrc shares across all calls (``shared-threads``), which write
+it through ``fdsink`` into a pipe, one per call: that pipe must be drained for as long
+as the pipeline runs (a full pipe would hold a thread every call depends on). Every
+10 ms one task per loop asks one epoll object which pipes have data and
+reads them with ``os.read``: a process with many calls wakes the loop 100 times a
+second, not once per packet per call, and a call costs no GObject call per packet
+(reading an appsink took five). The bytes are cut into frames of ``in_frame_ms``
+(Pipecat's per-frame cost dominates: 40 ms frames halve it). Bot audio is pushed into
 appsrc from the loop with running-time timestamps a little ahead of the clock, and
 :meth:`SIPMediaPipeline.write` sleeps (asyncio) while more than ``out_queue_ms`` is
 queued ahead, so writes are paced like an audio device; ``sipsink`` (udpsink
@@ -38,6 +44,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import select
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -81,7 +89,7 @@ async def stop_all_media(calls: Any = None) -> int:
 # every call of the process, never on the event loop.
 _ctl_pool: ThreadPoolExecutor | None = None
 
-# How often caller audio is pulled from the appsinks (adds 5 ms to the echo on average).
+# How often caller audio is read from the pipes (adds 5 ms to the echo on average).
 _POLL_PERIOD = 0.010
 
 
@@ -93,31 +101,48 @@ def _ctl_executor() -> ThreadPoolExecutor:
 
 
 class _InputPoller:
-    """Pulls the caller audio of every call of one event loop, every ``_POLL_PERIOD``."""
+    """Reads the caller audio of every call of one event loop, every ``_POLL_PERIOD``."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self._loop = loop
-        self._media: dict[int, SIPMediaPipeline] = {}
+        self._media: dict[int, SIPMediaPipeline] = {}  # by the read end of its pipe
+        self._epoll = select.epoll()
         self._task: asyncio.Task | None = None
 
     def add(self, media: SIPMediaPipeline) -> None:
-        self._media[id(media)] = media
+        fd = media._in_fd
+        if fd < 0:
+            return
+        self._epoll.register(fd, select.EPOLLIN)
+        self._media[fd] = media
         if self._task is None or self._task.done():
             self._task = self._loop.create_task(self._run(), name="sip-media-input")
 
     def discard(self, media: SIPMediaPipeline) -> None:
-        self._media.pop(id(media), None)
+        fd = media._in_fd
+        if self._media.get(fd) is media:
+            del self._media[fd]
+            try:
+                self._epoll.unregister(fd)
+            except (OSError, ValueError):
+                pass
 
     async def _run(self) -> None:
         loop = self._loop
         next_t = loop.time()
         while self._media:
-            for media in list(self._media.values()):
+            # one system call finds the calls with audio waiting
+            for fd, _events in self._epoll.poll(0):
+                media = self._media.get(fd)
+                if media is None:
+                    continue
                 try:
-                    await media._pull_input()
+                    await media._read_input()
                 except Exception as e:  # one call's failure must not stop the others
                     logger.error(f"{media.name}: reading caller audio failed: {e}")
                     self.discard(media)
+                    # its pipe is no longer drained: end the call before it fills
+                    media.hangup()
             next_t += _POLL_PERIOD
             delay = next_t - loop.time()
             if delay < 0:  # late: do not try to catch up with a burst of wake-ups
@@ -184,6 +209,7 @@ class SIPMediaPipeline:
         out_queue_ms: int = 60,
         auto_silence: bool = True,
         auto_answer: bool = True,
+        in_frame_ms: int = 20,
     ):
         """Prepare (but do not build) the pipeline.
 
@@ -196,6 +222,8 @@ class SIPMediaPipeline:
             auto_silence: Keep RTP flowing with silence while the bot says nothing.
             auto_answer: Answer the call (200 OK) once the pipeline is playing, if it is
                 not answered yet.
+            in_frame_ms: Length of the caller audio chunks handed to ``on_audio``
+                (10 ms steps, at least 10).
         """
         self.call = call
         self._loop = loop
@@ -204,13 +232,18 @@ class SIPMediaPipeline:
         self._out_queue_ms = max(20, out_queue_ms)
         self._auto_silence = auto_silence
         self._auto_answer = auto_answer
+        self._in_frame_ms = max(1, int(in_frame_ms) // 10) * 10
         self.name = f"sip-call-{next(_counter)}"
 
         self.in_sample_rate = 0
         self.out_sample_rate = 0
         self._pipeline: Gst.Pipeline | None = None
         self._appsrc: GstApp.AppSrc | None = None
-        self._appsink: GstApp.AppSink | None = None
+        # Caller audio: fdsink writes into a pipe, the loop reads the other end.
+        self._in_fd = -1
+        self._in_wfd = -1
+        self._in_frame_bytes = 0
+        self._in_buf = bytearray()
 
         # Output state (all on the asyncio loop).
         self._output_started = False
@@ -271,7 +304,8 @@ class SIPMediaPipeline:
         src = self._make("sipsrc", "sipsrc")
         src.set_property("call", self.call.sip_call)
         # every call's RTP on the few receive threads shared by the process (no
-        # thread per call); safe here: nothing below sipsrc waits (appsink drops)
+        # thread per call); nothing below sipsrc waits: fdsink (sync=false) writes
+        # into a pipe the loop keeps draining
         if src.find_property("shared-threads") is not None:
             src.set_property("shared-threads", True)
         if self._latency_ms is not None and src.find_property("latency") is not None:
@@ -286,24 +320,29 @@ class SIPMediaPipeline:
         self._src_answers = src.find_property("auto-answer") is not None
         if self._src_answers:
             src.set_property("auto-answer", bool(self._auto_answer))
-        # No queue and no signal: the streaming thread never waits for Python's GIL
-        # (the loop pulls from appsink), so a busy interpreter cannot hold up the
-        # jitter buffer's output. appsink keeps up to 1 s of caller audio.
-        conv_in = self._make("audioconvert", "in_convert")
-        res_in = self._make("audioresample", "in_resample")
-        caps_in = self._make("capsfilter", "in_caps")
-        caps_in.set_property(
-            "caps",
-            Gst.Caps.from_string(
-                f"audio/x-raw,format=S16LE,layout=interleaved,rate={self.in_sample_rate},channels=1"
-            ),
+        # No queue and no signal: the receive thread never waits for Python's GIL
+        # (it writes into a pipe the loop reads), so a busy interpreter cannot hold up
+        # the other calls. The pipe holds 64 kB (2 s at 16 kHz).
+        in_caps = Gst.Caps.from_string(
+            f"audio/x-raw,format=S16LE,layout=interleaved,rate={self.in_sample_rate},channels=1"
         )
-        sink = self._make("appsink", "appsink")
-        sink.set_property("emit-signals", False)
+        # sipsrc gives S16LE mono at 8 kHz: when that is the input rate, the
+        # converters would only pass buffers through (a cost per packet for nothing).
+        src_caps = src.get_static_pad("src").get_pad_template_caps()
+        if src_caps.is_fixed() and src_caps.is_equal(in_caps):
+            convert_in: list[Gst.Element] = []
+        else:
+            convert_in = [self._make("audioconvert", "in_convert"),
+                          self._make("audioresample", "in_resample")]
+        caps_in = self._make("capsfilter", "in_caps")
+        caps_in.set_property("caps", in_caps)
+        sink = self._make("fdsink", "in_sink")
+        rfd, wfd = os.pipe2(os.O_CLOEXEC)
+        os.set_blocking(rfd, False)
+        self._in_fd, self._in_wfd = rfd, wfd
+        sink.set_property("fd", wfd)
         sink.set_property("sync", False)
         sink.set_property("async", False)
-        sink.set_property("max-buffers", 50)
-        sink.set_property("drop", True)
 
         appsrc = self._make("appsrc", "appsrc")
         appsrc.set_property("format", Gst.Format.TIME)
@@ -311,17 +350,16 @@ class SIPMediaPipeline:
         appsrc.set_property("do-timestamp", False)
         appsrc.set_property("block", False)  # paced by write(), never blocks the loop
         appsrc.set_property("emit-signals", False)
-        conv_out = self._make("audioconvert", "out_convert")
-        res_out = self._make("audioresample", "out_resample")
+        # sipsink converts and resamples any raw audio itself
         sipsink = self._make("sipsink", "sipsink")
 
-        for el in (src, conv_in, res_in, caps_in, sink, appsrc, conv_out, res_out, sipsink):
+        chain_in = [src, *convert_in, caps_in, sink]
+        for el in (*chain_in, appsrc, sipsink):
             p.add(el)
-        if not (src.link(conv_in) and conv_in.link(res_in)
-                and res_in.link(caps_in) and caps_in.link(sink)):
-            raise RuntimeError("cannot link sipsrc ! audioconvert ! audioresample ! appsink")
-        if not (appsrc.link(conv_out) and conv_out.link(res_out) and res_out.link(sipsink)):
-            raise RuntimeError("cannot link appsrc ! audioconvert ! audioresample ! sipsink")
+        if not all(a.link(b) for a, b in zip(chain_in, chain_in[1:])):
+            raise RuntimeError("cannot link sipsrc ! audioconvert ! audioresample ! fdsink")
+        if not appsrc.link(sipsink):
+            raise RuntimeError("cannot link appsrc ! sipsink")
 
         bus = p.get_bus()
         # the sync-message signal, not Bus.set_sync_handler(): a sync handler set from
@@ -332,7 +370,6 @@ class SIPMediaPipeline:
 
         self._pipeline = p
         self._appsrc = appsrc
-        self._appsink = sink
 
     # ------------------------------------------------------------------ start/stop
 
@@ -346,13 +383,18 @@ class SIPMediaPipeline:
             return
         self._started = True
         self.in_sample_rate = int(in_sample_rate)
+        self._in_frame_bytes = self.in_sample_rate * self._in_frame_ms // 1000 * 2
         try:
             self._state_handler_id = self.call.sip_call.connect(
                 "state-changed", self._on_call_state_changed
             )
         except TypeError:
             self._state_handler_id = None
-        await self._in_ctl(self._start_sync)
+        try:
+            await self._in_ctl(self._start_sync)
+        except BaseException:
+            self._close_input()
+            raise
         if not self._stopped:
             _poller(self._loop).add(self)
         # The call may have been answered and acknowledged before we were listening.
@@ -419,8 +461,15 @@ class SIPMediaPipeline:
             self._state_handler_id = None
         self._pipeline = None
         self._appsrc = None
-        self._appsink = None
+        self._close_input()
         logger.debug(f"{self.name}: pipeline stopped")
+
+    def _close_input(self) -> None:
+        # Only once fdsink is stopped (NULL): it writes into the pipe until then.
+        for fd in (self._in_fd, self._in_wfd):
+            if fd >= 0:
+                os.close(fd)
+        self._in_fd = self._in_wfd = -1
 
     def hangup(self) -> None:
         """Hang the call up now (BYE), without waiting for queued audio."""
@@ -604,22 +653,31 @@ class SIPMediaPipeline:
 
     # ------------------------------------------------------------------ input
 
-    async def _pull_input(self) -> None:
-        """Deliver the caller audio waiting in appsink (called by the input poller)."""
-        sink = self._appsink
+    async def _read_input(self) -> None:
+        """Deliver the caller audio waiting in the pipe (called by the input poller).
+
+        The pipe is drained even once stopping: its writer is a receive thread that
+        every call depends on, and fdsink writes until the pipeline is down.
+        """
+        if self._in_fd < 0:
+            return
+        try:
+            data = os.read(self._in_fd, 65536)
+        except BlockingIOError:
+            return
+        if self._stopped:
+            return
+        buf = self._in_buf
+        buf += data
+        n = self._in_frame_bytes
         cb = self._cb.on_audio
-        while sink is not None and not self._stopped:
-            sample = sink.try_pull_sample(0)
-            if sample is None:
-                return
-            buf = sample.get_buffer()
-            if buf is None or cb is None:
-                continue
-            data = buf.extract_dup(0, buf.get_size())
-            if not data:
+        while len(buf) >= n and not self._stopped:
+            frame = bytes(buf[:n])
+            del buf[:n]
+            if cb is None:
                 continue
             try:
-                r = cb(data)
+                r = cb(frame)
                 if r is not None:
                     await r
             except Exception as e:  # a bot's failure must not stop the poller

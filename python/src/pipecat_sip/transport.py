@@ -85,12 +85,20 @@ class SIPParams(TransportParams):
             element's default (tuned for a voice bot).
         output_queue_ms: Most bot audio held in GStreamer's ``appsrc`` before a write
             waits (the playout buffer an interruption drops).
+        audio_in_frame_ms: Length of each ``InputAudioRawFrame`` of caller audio, in ms
+            (a multiple of 10). Every frame crosses the whole Pipecat pipeline, so the
+            per-call CPU of a bot falls with longer frames; a frame is delivered only
+            once complete, so the bot hears the caller up to this much later.
         audio_out_auto_silence: Send silence while the bot says nothing, so RTP keeps
             flowing (trunks and NATs drop silent calls). Default ``True``.
         auto_answer: Answer the call (200 OK) once the media pipeline is playing, if
             nobody has answered it yet.
         end_call_timeout_secs: After ``EndFrame``, the most seconds to wait for the
             queued audio to play out and the call to hang up before forcing BYE.
+        audio_out_write_timeout_secs: ``None`` by default: a write into GStreamer never
+            waits for the caller (``appsrc`` does not block; the pacing sleep is
+            bounded), so there is nothing to time out, and Pipecat then spares a task
+            and a timer per output frame.
     """
 
     audio_in_enabled: bool = True
@@ -98,8 +106,10 @@ class SIPParams(TransportParams):
     audio_out_end_silence_secs: int = 0
     jitter_buffer_ms: int | None = None
     output_queue_ms: int = 60
+    audio_in_frame_ms: int = 40
     auto_answer: bool = True
     end_call_timeout_secs: float = 15.0
+    audio_out_write_timeout_secs: float | None = None  # type: ignore[assignment]
 
 
 class _SIPSession:
@@ -144,6 +154,7 @@ class _SIPSession:
                 out_queue_ms=self.params.output_queue_ms,
                 auto_silence=self.params.audio_out_auto_silence,
                 auto_answer=self.params.auto_answer,
+                in_frame_ms=self.params.audio_in_frame_ms,
             )
         return self.media
 
@@ -273,12 +284,18 @@ class SIPInputTransport(BaseInputTransport):
             data: S16LE mono PCM at the input sample rate.
 
         Returns:
-            The push into Pipecat's input queue, for the caller to await (no task
-            per frame), or ``None`` when the audio is dropped.
+            The push into the pipeline, for the caller to await (no task per
+            frame), or ``None`` when the audio is dropped.
         """
         if not self._ready or self._stopped or not self._params.audio_in_enabled:
             return None
         frame = InputAudioRawFrame(audio=data, sample_rate=self.sample_rate, num_channels=1)
+        params = self._params
+        if params.audio_in_filter is None and params.audio_in_passthrough and not self._paused:
+            # What BaseInputTransport's audio task would do with the frame, without
+            # its queue and its wait_for (a task and a timer per frame): the poller
+            # already decouples GStreamer from the pipeline.
+            return self.push_frame(frame)
         return self.push_audio_frame(frame)
 
     async def push_dtmf(self, digit: str) -> None:
