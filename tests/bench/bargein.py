@@ -307,7 +307,8 @@ def start_server(system: str) -> tuple[subprocess.Popen, int]:
     py = str(ROOT / ".venv" / "bin" / "python")
     if system == "sip":
         port = _free_port(socket.SOCK_DGRAM)
-        lo = 40000 + 2 * random.randrange(2000)
+        # clear of run.py's ranges (server 20000-27999, sip-loadgen 40000 and up)
+        lo = 50000 + 2 * random.randrange(2000)
         cmd = [py, str(HERE / "pipecat_sip_echo.py"), "--port", str(port),
                "--rtp-port-range", f"{lo}-{lo + 99}", "--bot", "bargein"]
     else:
