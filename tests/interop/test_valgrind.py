@@ -3,7 +3,9 @@
 `gst-launch-1.0 sipsrc ! queue ! sipsink` (the line of pipelines/echo.sh)
 runs under memcheck while sipp places a real call (INVITE, speech as RTP,
 BYE); the pipeline ends by itself after the BYE and valgrind's leak summary
-must say "definitely lost: 0 bytes". GLib's own suppressions and
+must say "definitely lost: 0 bytes"; once with sipsrc's own udpsrc/rtpbin
+threads and once with its shared receive threads (and the shared ticker,
+which every sipsrc/sipsink uses). GLib's own suppressions and
 tests/valgrind.supp (leaks proven to be in system libraries, never ours)
 apply. Skipped when valgrind is not installed.
 """
@@ -32,7 +34,8 @@ def speech_ms(ulaw_path: Path) -> int:
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
-def test_echo_call_under_valgrind_has_no_definite_leak(procs, sipp, audio_files, workdir):
+@pytest.mark.parametrize("shared", [False, True], ids=["per-call-threads", "shared-threads"])
+def test_echo_call_under_valgrind_has_no_definite_leak(procs, sipp, audio_files, workdir, shared):
     """sipp calls the echo pipeline under valgrind; after the BYE it exits 0
     and valgrind reports no definitely lost block."""
     port = free_udp_port()
@@ -46,7 +49,8 @@ def test_echo_call_under_valgrind_has_no_definite_leak(procs, sipp, audio_files,
            "--errors-for-leak-kinds=definite", "--num-callers=40",
            f"--log-file={log}", *supps,
            "gst-launch-1.0", "-m", "sipsrc", f"port={port}", f"host={LOCALHOST}",
-           f"rtp-port-range={lo}-{hi}", "!", "queue", "!", "sipsink"]
+           f"rtp-port-range={lo}-{hi}", f"shared-threads={str(shared).lower()}",
+           "!", "queue", "!", "sipsink"]
     proc = procs.start("valgrind-echo", cmd, env=env, stop_signal=signal.SIGINT)
     srv = Server(proc, port, f"{lo}-{hi}").wait_ready(timeout=START_S)
 
