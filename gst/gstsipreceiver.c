@@ -90,6 +90,8 @@ struct _GstSipReceiverEntry
 G_LOCK_DEFINE_STATIC (workers);
 static Worker *workers;
 static guint n_workers;
+/* set in the receive threads: asked for every packet, so no lock */
+static GPrivate in_worker;
 
 /* the sender of a datagram, as a GSocketAddress shared by its packets */
 static GSocketAddress *
@@ -180,6 +182,7 @@ gst_sip_receiver_run (gpointer data)
   Worker *w = data;
   struct epoll_event events[MAX_EVENTS];
 
+  g_private_set (&in_worker, w);
   for (;;) {
     int n = epoll_wait (w->epfd, events, MAX_EVENTS, -1);
 
@@ -264,14 +267,7 @@ gst_sip_receiver_is_supported (void)
 gboolean
 gst_sip_receiver_in_receive_thread (void)
 {
-  GThread *self = g_thread_self ();
-  gboolean found = FALSE;
-
-  G_LOCK (workers);
-  for (guint i = 0; i < n_workers && !found; i++)
-    found = workers[i].thread == self;
-  G_UNLOCK (workers);
-  return found;
+  return g_private_get (&in_worker) != NULL;
 }
 
 /**

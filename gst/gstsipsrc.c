@@ -30,6 +30,12 @@
  * of #GstSipSrc:latency ms), rtppcmudepay and mulawdec. A change of the
  * caller's SSRC keeps audio flowing.
  *
+ * A server running many calls in one process sets #GstSipSrc:shared-threads:
+ * the call's RTP is then received by a few threads shared by every call (one
+ * per core) and goes through an rtpsession and sipsrc's own u-law decoder,
+ * with no thread of its own and no jitter buffer; everything downstream then
+ * runs in that shared thread and must not block (see the property).
+ *
  * When the caller hangs up (or the call ends for another reason) the stream
  * ends with EOS, so a recording is finished properly. Going back to NULL
  * hangs up a call that is still active.
