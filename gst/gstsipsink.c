@@ -800,9 +800,9 @@ gst_sip_sink_make_silence (GstSipSink * self, GstClockTime rt)
  * so far ran out (plus the latency), a packet of silence for each PTIME
  * since, sequence numbers and timestamps running on. */
 static void
-gst_sip_sink_tick (gpointer user_data)
+gst_sip_sink_tick (GObject * object)
 {
-  GstSipSink *self = g_weak_ref_get (user_data);
+  GstSipSink *self = GST_SIP_SINK (object);
   GstBuffer *bufs[3];
   guint n = 0;
   GSocket *socket = NULL;
@@ -812,13 +812,9 @@ gst_sip_sink_tick (gpointer user_data)
   GstClock *clock;
   SipCall *call;
 
-  if (!self)
-    return;
   clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (!clock) {
-    gst_object_unref (self);
+  if (!clock)
     return;
-  }
   base_time = gst_element_get_base_time (GST_ELEMENT (self));
   now = gst_clock_get_time (clock);
   gst_object_unref (clock);
@@ -877,27 +873,17 @@ gst_sip_sink_tick (gpointer user_data)
   g_clear_object (&dest);
   g_clear_object (&socket);
   g_clear_object (&media);
-  gst_object_unref (self);
-}
-
-static void
-gst_sip_sink_weak_ref_free (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
 }
 
 /* on the ticker shared by every call: no clock entry and no wake-up of its
- * own; a weak reference, so that the ticker does not keep the sink alive */
+ * own */
 static void
 gst_sip_sink_start_ticker (GstSipSink * self)
 {
-  GWeakRef *ref = g_new0 (GWeakRef, 1);
   GstSipTickerEntry *entry, *old;
 
-  g_weak_ref_init (ref, self);
-  entry = gst_sip_ticker_add (PTIME / GST_MSECOND, gst_sip_sink_tick, ref,
-      gst_sip_sink_weak_ref_free);
+  entry = gst_sip_ticker_add (PTIME / GST_MSECOND, G_OBJECT (self),
+      gst_sip_sink_tick);
   g_mutex_lock (&self->lock);
   old = self->ticker;
   self->ticker = entry;

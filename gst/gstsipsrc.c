@@ -367,6 +367,7 @@ static gboolean gst_sip_src_send_event (GstElement * element, GstEvent * event);
 static void gst_sip_src_handle_message (GstBin * bin, GstMessage * message);
 
 static gboolean gst_sip_src_setup_call (GstSipSrc * self, SipCall * call);
+static void gst_sip_src_stop_receiving (GstSipSrc * self);
 static void gst_sip_src_schedule_eos (GstSipSrc * self);
 
 #define gst_sip_src_parent_class parent_class
@@ -752,6 +753,8 @@ gst_sip_src_finalize (GObject * object)
 {
   GstSipSrc *self = GST_SIP_SRC (object);
 
+  /* an application that dropped a playing pipeline: no push may follow */
+  gst_sip_src_stop_receiving (self);
   g_clear_object (&self->call);
   g_clear_object (&self->agent);
   g_free (self->host);
@@ -1746,22 +1749,18 @@ gst_sip_src_start_child (GstSipSrc * self, GstElement * child)
 
 /* the shared ticker's thread */
 static void
-gst_sip_src_timer_cb (gpointer user_data)
+gst_sip_src_timer_cb (GObject * object)
 {
-  GstSipSrc *self = g_weak_ref_get (user_data);
+  GstSipSrc *self = GST_SIP_SRC (object);
   SipCall *call;
   SipCallState state;
   const gchar *reason = NULL;
   guint media_timeout, max_duration;
   gint64 now = g_get_monotonic_time (), answered_time;
 
-  if (!self)
-    return;
-
   g_mutex_lock (&self->lock);
   if (!self->call || self->end_reason) {
     g_mutex_unlock (&self->lock);
-    gst_object_unref (self);
     return;
   }
   call = g_object_ref (self->call);
@@ -1801,25 +1800,15 @@ gst_sip_src_timer_cb (gpointer user_data)
     sip_call_hangup (call);
   }
   g_object_unref (call);
-  gst_object_unref (self);
-}
-
-static void
-gst_sip_src_weak_ref_free (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
 }
 
 static void
 gst_sip_src_start_timer (GstSipSrc * self)
 {
-  GWeakRef *ref = g_new0 (GWeakRef, 1);
   GstSipTickerEntry *entry, *old;
 
-  g_weak_ref_init (ref, self);
-  entry = gst_sip_ticker_add (TIMER_INTERVAL_MS, gst_sip_src_timer_cb, ref,
-      gst_sip_src_weak_ref_free);
+  entry = gst_sip_ticker_add (TIMER_INTERVAL_MS, G_OBJECT (self),
+      gst_sip_src_timer_cb);
   g_mutex_lock (&self->lock);
   old = self->timer;
   self->timer = entry;

@@ -33,8 +33,7 @@ struct _GstSipTickerEntry
   gint64 interval;              /* microseconds */
   gint64 next_due;              /* monotonic time */
   GstSipTickFunc func;
-  gpointer user_data;
-  GDestroyNotify notify;
+  GWeakRef object;              /* the ticker never keeps an element alive */
   gboolean removed;
   gboolean busy;                /* func is running */
 };
@@ -47,7 +46,7 @@ static guint n_live;            /* entries not removed */
 static guint n_removed;         /* removed, not collected yet */
 
 /* unlinks and frees the removed entries; called with the lock, which it
- * drops around the destroy notifies */
+ * drops while freeing them */
 static void
 gst_sip_ticker_collect (void)
 {
@@ -71,8 +70,7 @@ gst_sip_ticker_collect (void)
   for (l = dead; l; l = l->next) {
     GstSipTickerEntry *entry = l->data;
 
-    if (entry->notify)
-      entry->notify (entry->user_data);
+    g_weak_ref_clear (&entry->object);
     g_free (entry);
   }
   g_list_free (dead);
@@ -108,6 +106,7 @@ gst_sip_ticker_run (gpointer data)
      * current link stays valid while the lock is dropped */
     for (GList * l = entries; l; l = l->next) {
       GstSipTickerEntry *entry = l->data;
+      GObject *object;
 
       if (entry->removed || now < entry->next_due)
         continue;
@@ -116,7 +115,11 @@ gst_sip_ticker_run (gpointer data)
         entry->next_due = now + entry->interval;
       entry->busy = TRUE;
       g_mutex_unlock (&ticker_lock);
-      entry->func (entry->user_data);
+      object = g_weak_ref_get (&entry->object);
+      if (object) {
+        entry->func (object);
+        g_object_unref (object);
+      }
       g_mutex_lock (&ticker_lock);
       entry->busy = FALSE;
       if (entry->removed)
@@ -129,23 +132,20 @@ gst_sip_ticker_run (gpointer data)
 /**
  * gst_sip_ticker_add:
  * @interval_ms: how often @func runs (rounded up to the tick)
+ * @object: passed to @func while it is alive (a weak reference is kept)
  * @func: what to run, in the ticker thread, first after @interval_ms
- * @user_data: passed to @func
- * @notify: (nullable): frees @user_data once removed
  *
  * Returns: (transfer full): the registration, for gst_sip_ticker_remove()
  */
 GstSipTickerEntry *
-gst_sip_ticker_add (guint interval_ms, GstSipTickFunc func,
-    gpointer user_data, GDestroyNotify notify)
+gst_sip_ticker_add (guint interval_ms, GObject * object, GstSipTickFunc func)
 {
   GstSipTickerEntry *entry = g_new0 (GstSipTickerEntry, 1);
 
   entry->interval = MAX (interval_ms, 1) * G_TIME_SPAN_MILLISECOND;
   entry->next_due = g_get_monotonic_time () + entry->interval;
   entry->func = func;
-  entry->user_data = user_data;
-  entry->notify = notify;
+  g_weak_ref_init (&entry->object, object);
 
   g_mutex_lock (&ticker_lock);
   if (!ticker_thread)
@@ -162,7 +162,7 @@ gst_sip_ticker_add (guint interval_ms, GstSipTickFunc func,
  * @entry: (transfer full) (nullable): a registration
  *
  * Once this returns, the entry's function does not run any more (called from
- * inside it: once it returns); its user data is freed later by the ticker
+ * inside it: once it returns); the entry is freed later by the ticker
  * thread.
  */
 void

@@ -15,7 +15,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 G_BEGIN_DECLS
 
@@ -24,11 +24,12 @@ G_BEGIN_DECLS
 
 typedef struct _GstSipTickerEntry GstSipTickerEntry;
 
-/* called in the ticker thread; must not block */
-typedef void (*GstSipTickFunc) (gpointer user_data);
+/* called in the ticker thread with a strong reference to the object; must
+ * not block */
+typedef void (*GstSipTickFunc) (GObject * object);
 
-GstSipTickerEntry *gst_sip_ticker_add (guint interval_ms, GstSipTickFunc func,
-    gpointer user_data, GDestroyNotify notify);
+GstSipTickerEntry *gst_sip_ticker_add (guint interval_ms, GObject * object,
+    GstSipTickFunc func);
 void gst_sip_ticker_remove (GstSipTickerEntry * entry);
 
 G_END_DECLS
