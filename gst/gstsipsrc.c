@@ -53,10 +53,11 @@
  *
  * RTP and RTCP are accepted only from the caller: the address and port of
  * its SDP, or, for a caller behind NAT, the source that sipsrc latched onto
- * at the start of the call (#GstSipSrc:rtp-latching, default "any"). Packets
- * from anyone else are dropped before rtpbin, and sipsink sends only to the
- * caller's SDP address or latched source, so a stranger spraying RTP at the
- * call's port hears nothing and cannot take the stream over. RTP packets of
+ * at the start of the call (#GstSipSrc:rtp-latching, default "any").
+ * Packets from anyone else are dropped before the RTP session, and sipsink
+ * sends only to the caller's SDP address or latched source, so a stranger
+ * spraying RTP at the call's port hears nothing and cannot take the stream
+ * over. RTP packets of
  * payload types that were not negotiated are dropped too: only PCMU (payload
  * type 0, or the dynamic type the caller's offer mapped it to) and the
  * offered telephone-event pass.
@@ -325,8 +326,9 @@ struct _GstSipSrc
   const gchar *end_reason;      /* our own reason to hang up, or NULL */
   GstStructure *ended_stats;    /* statistics when the call ended */
 
-  /* RTP source safety; protected by media_lock (taken by the streaming
-   * threads of the udpsrcs), addresses normalized (IPv4, not mapped) */
+  /* RTP source safety; protected by media_lock (taken by the threads that
+   * receive: the udpsrcs' or the shared ones), addresses normalized (IPv4,
+   * not mapped) */
   GMutex media_lock;
   GstSipCallMedia *media;
   GSocketAddress *sdp_rtp;      /* the caller's addresses from the SDP */
@@ -1461,8 +1463,8 @@ gst_sip_src_accept_rtp (GstSipSrc * self, GSocketAddress * from,
 
 /* Drops datagrams that are not RTP or not from the caller (see
  * rtp-latching), and RTP packets of payload types other than the negotiated
- * PCMU and telephone-event ones before rtpbin (a NULL answer to
- * request-pt-map is an error there). */
+ * PCMU and telephone-event ones before the RTP session (rtpbin's, where a
+ * NULL answer to request-pt-map is an error, or the shared-threads one). */
 static GstPadProbeReturn
 gst_sip_src_rtp_filter_probe (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data)
