@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import inspect
 import signal
 import sys
@@ -243,6 +244,13 @@ async def run_sip_server(
                 installed.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
+    # Everything loaded by now (Pipecat, the GStreamer bindings, the bot's modules)
+    # lives as long as the process: keep it out of the cyclic collector's sight, so
+    # a full collection during calls walks only the calls' own objects. With all of
+    # Pipecat tracked one took 145 ms at 100 calls, and a live call's audio that
+    # waits that long is late for good. (Objects are still freed by reference count.)
+    gc.collect()
+    gc.freeze()
     try:
         if on_ready is not None:
             on_ready(server)
