@@ -10,6 +10,9 @@ process tree from /proc:
   python  tests/bench/pipecat_sip_echo.py     (pipecat_sip runner + echo bot)
   ws      tests/bench/pipecat_ws_echo.py      (Pipecat websocket + Twilio serializer)
 
+and, at the N the Python level is compared at, tests/bench/pipecat_null_echo.py:
+the same echo bot over a transport with no I/O (what Pipecat itself costs).
+
 `make bench` (full, <= 10 min) or `BENCH_QUICK=1 make bench` (< 2 min).  Writes
 tests/bench/RESULTS.md (text under the KEEP marker is kept) and prints as its
 last line:
@@ -451,6 +454,14 @@ def bargein_run(system: str, runs: int) -> Optional[dict]:
     return Proc(argv, f"bargein-{system}.log").finish(30 + 15 * runs, 5)
 
 
+def pipecat_alone_run(n: int, duration: float) -> Optional[dict]:
+    """CPU of the same echo bot with no I/O at all (pipecat_null_echo.py), N calls:
+    the least any Pipecat transport can cost with it."""
+    argv = [PYTHON, str(PY_DIR / "pipecat_null_echo.py"), "--calls", str(n),
+            "--duration", str(duration)]
+    return Proc(argv, f"pipecat-alone-{n}.log").finish(40 + duration + n / 10, 5)
+
+
 def est_cost(sys_: System, n: int, duration: float) -> float:
     """Rough seconds one measure() takes."""
     start = 6 if sys_.key in ("python", "ws") else 1.5
@@ -564,7 +575,7 @@ def fmt_ratio(v: Optional[float]) -> str:
 
 
 def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
-           bargein: dict[str, dict]) -> str:
+           bargein: dict[str, dict], alone: Optional[dict] = None) -> str:
     """Write RESULTS.md; return the summary line."""
     c, fl = pair(runs, "c", "floor")
     py, ws = pair(runs, "python", "ws")
@@ -596,6 +607,10 @@ def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
     lines.append(f"| ... N compared below | {c.calls if c else '-'} | {fl.calls if fl else '-'} | "
                  f"| {py.calls if py else '-'} | {ws.calls if ws else '-'} | |")
     row("server CPU per call (% of one core)", lambda r: r.cpu_per_call, 3)
+    if alone and ws and alone.get("calls") == ws.calls:
+        va, vw = alone["cpu_per_call_pct"], ws.cpu_per_call
+        lines.append(f"| ... of which Pipecat alone: the same bot, no I/O (pipecat_null_echo.py) "
+                     f"| | | | {fmt(va, 3)} | | {fmt_ratio(ratio(va, vw))} |")
     row("memory per call (PSS, kB)", lambda r: r.mem_per_call_kb, 0)
     row("threads per call", lambda r: (r.threads_loaded - r.threads_idle) / r.calls, 1)
     row("loss (%)", lambda r: r.result.get("loss_pct"), 3)
@@ -707,9 +722,16 @@ def main() -> int:
         if not group:
             continue
         more = i == 0 and any(k in systems for k in pairs[1])
-        reserve = 10 + (bargein_reserve if "python" in systems and "ws" in systems else 0)
+        reserve = 10 + (bargein_reserve + 20 if "python" in systems and "ws" in systems else 0)
         share = left() * c_share if more else left() - reserve
         ramp(group, c_steps if i == 0 else py_steps, duration, share, runs)
+
+    alone: Optional[dict] = None
+    _, compared_ws = pair(runs, "python", "ws")
+    if compared_ws and (PY_DIR / "pipecat_null_echo.py").exists() and left() > 25:
+        log(f"Pipecat alone (no I/O) at N={compared_ws.calls}")
+        alone = pipecat_alone_run(compared_ws.calls, duration)
+        log(f"Pipecat alone: {alone}")
 
     if "python" in systems and "ws" in systems:
         if (PY_DIR / "bargein.py").exists():
@@ -727,7 +749,7 @@ def main() -> int:
             log("SKIP " + msg)
             skipped.append(msg)
 
-    line = report(runs, latency, skipped, bargein)
+    line = report(runs, latency, skipped, bargein, alone)
     log(f"wrote {RESULTS.relative_to(ROOT)}")
     print(line, flush=True)
     return 0
