@@ -96,6 +96,7 @@ async def test_echo_delay_does_not_grow_when_the_loop_falls_behind(sip_server, b
 
     sent, _ = read_wav(source)
     heard, _ = read_wav(caller.heard_wav)
+
     def delay_of(start_s: float) -> tuple[float, float]:
         # echo delay (ms) of the 3 s of sent audio from start_s on, and how well it matched
         a = int(start_s * 8000)
