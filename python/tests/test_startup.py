@@ -121,3 +121,33 @@ async def test_invite_rate_limit_reaches_the_agent(limit):
         assert server.agent.get_property("invite-rate-limit") == limit
     finally:
         await server.stop()
+
+
+PRELOAD_CHECK = """
+import asyncio
+from pipecat_sip._gi import Gst, ensure_gst
+from pipecat_sip.media import preload_media
+
+ensure_gst()
+names = ("sipsrc", "sipsink", "mulawenc", "rtppcmupay", "udpsink", "appsrc", "fdsink")
+
+def loaded():
+    return {n: Gst.ElementFactory.find(n).get_plugin().is_loaded() for n in names}
+
+before = loaded()
+asyncio.run(preload_media())
+print("before", sorted(n for n, v in before.items() if v))
+print("after", sorted(n for n, v in loaded().items() if v))
+"""
+
+
+def test_preload_loads_the_call_pipelines_plugins():
+    # The runner loads them before it takes calls: the first call is set up as
+    # fast as the others (sipsink's inner encoder, payloader and udpsink too).
+    r = subprocess.run([sys.executable, "-c", PRELOAD_CHECK], env=proc_env(), capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in r.stdout.splitlines() if " " in line)
+    assert lines["before"] == "[]", r.stdout
+    assert lines["after"] == str(sorted(["sipsrc", "sipsink", "mulawenc", "rtppcmupay", "udpsink",
+                                         "appsrc", "fdsink"])), r.stdout

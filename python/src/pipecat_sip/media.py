@@ -58,7 +58,7 @@ from loguru import logger
 from pipecat_sip._gi import Gst, GstApp, ensure_gst
 from pipecat_sip.call import SIPCall
 
-__all__ = ["MediaCallbacks", "SIPMediaPipeline", "stop_all_media"]
+__all__ = ["MediaCallbacks", "SIPMediaPipeline", "preload_media", "stop_all_media"]
 
 _counter = itertools.count(1)
 # Every pipeline not stopped yet, for stop_all_media() at shutdown.
@@ -98,6 +98,31 @@ def _ctl_executor() -> ThreadPoolExecutor:
     if _ctl_pool is None:
         _ctl_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sip-media-ctl")
     return _ctl_pool
+
+
+# Every element a call's pipeline may use (sipsink makes its own converter,
+# encoder, payloader and udpsink inside).
+_CALL_ELEMENTS = ("sipsrc", "sipsink", "appsrc", "fdsink", "capsfilter",
+                  "audioconvert", "audioresample")
+
+
+def _preload_sync() -> None:
+    ensure_gst()
+    for factory in _CALL_ELEMENTS:
+        # the first instance loads the plugin and initialises the class
+        element = Gst.ElementFactory.make(factory, None)
+        if element is None:
+            logger.warning(f"GStreamer element {factory} is missing")
+
+
+async def preload_media() -> None:
+    """Load the GStreamer plugins and element classes of a call's pipeline now.
+
+    The runner calls it before it takes calls, so that the first call is set up as
+    fast as the others (loading the plugins took its INVITE->200 from about 16 to
+    40-90 ms).
+    """
+    await asyncio.get_running_loop().run_in_executor(_ctl_executor(), _preload_sync)
 
 
 class _InputPoller:

@@ -54,7 +54,7 @@ from pipecat.transports.base_transport import BaseTransport, TransportParams
 
 from pipecat_sip.call import SIPCall
 from pipecat_sip.config import SIPConfigError, SIPServerConfig
-from pipecat_sip.media import stop_all_media
+from pipecat_sip.media import preload_media, stop_all_media
 from pipecat_sip.server import SIPServer, SIPServerError, guess_public_host
 from pipecat_sip.transport import SIPParams, SIPTransport
 
@@ -223,6 +223,8 @@ async def run_sip_server(
         sessions.add(task)
         task.add_done_callback(sessions.discard)
 
+    # the first call then costs what the others do
+    await preload_media()
     server = SIPServer(config, on_call, loop)
     server.start()
 
