@@ -123,16 +123,19 @@ async def test_invite_rate_limit_reaches_the_agent(limit):
         await server.stop()
 
 
-PRELOAD_CHECK = """
+# A call's elements, and those sipsink makes inside itself.
+PRELOADED = ("sipsrc", "sipsink", "mulawenc", "rtppcmupay", "udpsink", "appsrc", "fdsink")
+
+PRELOAD_CHECK = f"""
 import asyncio
 from pipecat_sip._gi import Gst, ensure_gst
 from pipecat_sip.media import preload_media
 
 ensure_gst()
-names = ("sipsrc", "sipsink", "mulawenc", "rtppcmupay", "udpsink", "appsrc", "fdsink")
+names = {PRELOADED!r}
 
 def loaded():
-    return {n: Gst.ElementFactory.find(n).get_plugin().is_loaded() for n in names}
+    return {{n: Gst.ElementFactory.find(n).get_plugin().is_loaded() for n in names}}
 
 before = loaded()
 asyncio.run(preload_media())
@@ -149,5 +152,4 @@ def test_preload_loads_the_call_pipelines_plugins():
     assert r.returncode == 0, r.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in r.stdout.splitlines() if " " in line)
     assert lines["before"] == "[]", r.stdout
-    assert lines["after"] == str(sorted(["sipsrc", "sipsink", "mulawenc", "rtppcmupay", "udpsink",
-                                         "appsrc", "fdsink"])), r.stdout
+    assert lines["after"] == str(sorted(PRELOADED)), r.stdout
