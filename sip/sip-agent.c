@@ -58,6 +58,8 @@ enum
   PROP_ACTIVE_CALLS,
   PROP_INVITE_RATE_LIMIT,
   PROP_DRAINING,
+  PROP_SOCKET_FD,
+  PROP_RELAY_FD,
   N_PROPS
 };
 
@@ -99,6 +101,8 @@ sip_agent_init (SipAgent * agent)
   agent->rtp_port_range = g_strdup (SIP_AGENT_DEFAULT_RTP_PORT_RANGE);
   agent->user_agent = g_strdup (DEFAULT_USER_AGENT);
   agent->invite_rate_limit = DEFAULT_INVITE_RATE_LIMIT;
+  agent->socket_fd = -1;
+  agent->relay_fd = -1;
   sip_timers_init (&agent->timers);
 }
 
@@ -179,6 +183,16 @@ sip_agent_set_property (GObject * object, guint prop_id,
     case PROP_USER_AGENT:
       set_string (agent, &agent->user_agent, value);
       break;
+    case PROP_SOCKET_FD:
+      g_mutex_lock (&agent->lock);
+      agent->socket_fd = g_value_get_int (value);
+      g_mutex_unlock (&agent->lock);
+      break;
+    case PROP_RELAY_FD:
+      g_mutex_lock (&agent->lock);
+      agent->relay_fd = g_value_get_int (value);
+      g_mutex_unlock (&agent->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -225,6 +239,12 @@ sip_agent_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_ACTIVE_CALLS:
       g_value_set_uint (value, g_atomic_int_get (&agent->active_calls));
+      break;
+    case PROP_SOCKET_FD:
+      g_value_set_int (value, agent->socket_fd);
+      break;
+    case PROP_RELAY_FD:
+      g_value_set_int (value, agent->relay_fd);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -363,6 +383,38 @@ sip_agent_class_init (SipAgentClass * klass)
   properties[PROP_DRAINING] = g_param_spec_boolean ("draining", "Draining",
       "Refuse new calls with 503 while the current ones finish", FALSE,
       rw | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * SipAgent:socket-fd:
+   *
+   * A UDP socket, already bound, to use as the SIP socket instead of
+   * binding #SipAgent:host and #SipAgent:port: several agents (worker
+   * processes) can then answer on one public port, each reading what a
+   * dispatcher relays to it on #SipAgent:relay-fd.  Responses and requests
+   * are sent from it, and #SipAgent:bound-port is its port.  The agent
+   * takes the descriptor over and closes it at sip_agent_stop().
+   * #SipAgent:host still says where RTP ports are bound.  Takes effect at
+   * sip_agent_start().  Default: -1 (bind host:port).
+   */
+  properties[PROP_SOCKET_FD] = g_param_spec_int ("socket-fd", "Socket fd",
+      "Bound UDP socket to use as the SIP socket (-1: bind host:port)",
+      -1, G_MAXINT, -1, rw);
+  /**
+   * SipAgent:relay-fd:
+   *
+   * A datagram socket (e.g. one end of an AF_UNIX socketpair) the agent
+   * reads SIP datagrams from instead of reading its SIP socket: each is
+   * the datagram a dispatcher received on the shared SIP socket, prefixed
+   * by where it came from: one byte 4 or 6 (IPv4, IPv6), the source port
+   * (2 bytes, network order), the address (4 or 16 bytes), then the SIP
+   * message.  Policy, rport and responses use that source address.  Relayed
+   * datagrams that are too short are dropped.  The agent takes the
+   * descriptor over and closes it at sip_agent_stop().  Takes effect at
+   * sip_agent_start().  Default: -1 (read the SIP socket).
+   */
+  properties[PROP_RELAY_FD] = g_param_spec_int ("relay-fd", "Relay fd",
+      "Datagram socket to read relayed SIP datagrams from (-1: read the SIP "
+      "socket)", -1, G_MAXINT, -1, rw);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1249,17 +1301,46 @@ sip_agent_inject_datagram (SipAgent * agent, GSocketAddress * source,
   g_main_context_unref (context);
 }
 
+/* A datagram read from relay-fd: where it came from, then the SIP message
+ * (see #SipAgent:relay-fd).  Returns the source, or NULL if malformed. */
+static GSocketAddress *
+unwrap_relayed (const gchar ** data, gssize * len)
+{
+  const guint8 *bytes = (const guint8 *) *data;
+  gsize address_len;
+  GInetAddress *ip;
+  GSocketAddress *source;
+
+  if (*len < 1 || (bytes[0] != 4 && bytes[0] != 6))
+    return NULL;
+  address_len = bytes[0] == 4 ? 4 : 16;
+  if ((gsize) * len < 3 + address_len)
+    return NULL;
+  ip = g_inet_address_new_from_bytes (bytes + 3, bytes[0] == 4 ?
+      G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6);
+  source = g_inet_socket_address_new (ip, (bytes[1] << 8) | bytes[2]);
+  g_object_unref (ip);
+  *data += 3 + address_len;
+  *len -= 3 + address_len;
+  return source;
+}
+
 static gboolean
 socket_readable (GSocket * socket, GIOCondition condition, gpointer data)
 {
   SipAgent *agent = g_object_ref (data);
-  gchar *buffer = g_malloc (RECEIVE_BUFFER_SIZE);
+  gboolean relayed = socket == agent->relay;
+  /* a relayed datagram carries up to 19 bytes of source address */
+  gsize size = RECEIVE_BUFFER_SIZE + (relayed ? 19 : 0);
+  gchar *buffer = g_malloc (size);
 
   for (guint i = 0; i < 64 && agent->alive; i++) {
     GSocketAddress *source = NULL;
     GError *error = NULL;
-    gssize len = g_socket_receive_from (socket, &source, buffer,
-        RECEIVE_BUFFER_SIZE, NULL, &error);
+    const gchar *message = buffer;
+    gssize len = relayed ?
+        g_socket_receive (socket, buffer, size, NULL, &error) :
+        g_socket_receive_from (socket, &source, buffer, size, NULL, &error);
 
     if (len < 0) {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -1267,14 +1348,18 @@ socket_readable (GSocket * socket, GIOCondition condition, gpointer data)
       g_clear_error (&error);
       break;
     }
+    if (relayed)
+      source = unwrap_relayed (&message, &len);
     if (source == NULL || !G_IS_INET_SOCKET_ADDRESS (source)) {
+      if (relayed)
+        g_debug ("malformed relayed datagram dropped");
       g_clear_object (&source);
       continue;
     }
     if (len > SIP_MAX_DATAGRAM_SIZE)
       g_debug ("datagram larger than %u bytes dropped", SIP_MAX_DATAGRAM_SIZE);
     else
-      receive_datagram (agent, source, buffer, len);
+      receive_datagram (agent, source, message, len);
     g_object_unref (source);
   }
   g_free (buffer);
@@ -1317,6 +1402,29 @@ uint_from_env (const gchar * name, guint fallback)
   return fallback;
 }
 
+/* Takes over @fd, the value of the property @name: a datagram socket */
+static GSocket *
+adopt_datagram_socket (gint fd, const gchar * name, GError ** error)
+{
+  GError *local_error = NULL;
+  GSocket *socket = g_socket_new_from_fd (fd, &local_error);
+
+  if (socket == NULL) {
+    g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG,
+        "%s %d is not a socket: %s", name, fd, local_error->message);
+    g_error_free (local_error);
+    return NULL;
+  }
+  if (g_socket_get_socket_type (socket) != G_SOCKET_TYPE_DATAGRAM) {
+    g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG,
+        "%s %d is not a datagram socket", name, fd);
+    g_object_unref (socket);
+    return NULL;
+  }
+  g_socket_set_blocking (socket, FALSE);
+  return socket;
+}
+
 /**
  * sip_agent_start:
  * @agent: a #SipAgent
@@ -1324,7 +1432,9 @@ uint_from_env (const gchar * name, guint fallback)
  *   %SIP_AGENT_ERROR_CONFIG for a bad setting, %SIP_AGENT_ERROR_STATE
  *   when already started
  *
- * Binds the SIP UDP socket and starts the agent's thread.
+ * Binds the SIP UDP socket (or takes over #SipAgent:socket-fd and
+ * #SipAgent:relay-fd, whose properties read -1 again) and starts the
+ * agent's thread.
  *
  * Returns: %TRUE on success
  */
@@ -1333,7 +1443,7 @@ sip_agent_start (SipAgent * agent, GError ** error)
 {
   GInetAddress *host_address = NULL;
   GSocketAddress *bind_address = NULL, *local = NULL;
-  GSocket *socket = NULL;
+  GSocket *socket = NULL, *relay = NULL;
   SipPortPool *pool = NULL;
   GPtrArray *sources = NULL;
   GError *local_error = NULL;
@@ -1373,29 +1483,43 @@ sip_agent_start (SipAgent * agent, GError ** error)
     goto fail;
   }
 
-  socket = g_socket_new (g_inet_address_get_family (host_address),
-      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &local_error);
-  if (socket == NULL) {
-    g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
-        "cannot create a UDP socket for %s: %s", host, local_error->message);
-    goto fail;
+  if (agent->relay_fd >= 0) {
+    relay = adopt_datagram_socket (agent->relay_fd, "relay-fd", error);
+    if (relay == NULL)
+      goto fail;
+    agent->relay_fd = -1;
   }
-  g_socket_set_blocking (socket, FALSE);
-  bind_address = g_inet_socket_address_new (host_address, port);
-  if (!g_socket_bind (socket, bind_address, FALSE, &local_error)) {
-    if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+  if (agent->socket_fd >= 0) {
+    socket = adopt_datagram_socket (agent->socket_fd, "socket-fd", error);
+    if (socket == NULL)
+      goto fail;
+    agent->socket_fd = -1;
+  } else {
+    socket = g_socket_new (g_inet_address_get_family (host_address),
+        G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &local_error);
+    if (socket == NULL) {
       g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
-          "SIP port %u on %s is in use (%s)", port, host, local_error->message);
-    else if (g_error_matches (local_error, G_IO_ERROR,
-            G_IO_ERROR_PERMISSION_DENIED))
-      g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
-          "no permission to bind SIP port %u on %s (%s)", port, host,
-          local_error->message);
-    else
-      g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
-          "cannot bind SIP port %u on %s (%s)", port, host,
-          local_error->message);
-    goto fail;
+          "cannot create a UDP socket for %s: %s", host, local_error->message);
+      goto fail;
+    }
+    g_socket_set_blocking (socket, FALSE);
+    bind_address = g_inet_socket_address_new (host_address, port);
+    if (!g_socket_bind (socket, bind_address, FALSE, &local_error)) {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+        g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
+            "SIP port %u on %s is in use (%s)", port, host,
+            local_error->message);
+      else if (g_error_matches (local_error, G_IO_ERROR,
+              G_IO_ERROR_PERMISSION_DENIED))
+        g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
+            "no permission to bind SIP port %u on %s (%s)", port, host,
+            local_error->message);
+      else
+        g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_BIND,
+            "cannot bind SIP port %u on %s (%s)", port, host,
+            local_error->message);
+      goto fail;
+    }
   }
   local = g_socket_get_local_address (socket, NULL);
   bound = local ? sip_socket_address_get_port (local) : port;
@@ -1427,7 +1551,9 @@ sip_agent_start (SipAgent * agent, GError ** error)
   agent->rate_refused = agent->rate_dropped = 0;
   agent->rate_logged = 0;
   agent->alive = TRUE;
-  agent->socket_source = g_socket_create_source (socket, G_IO_IN, NULL);
+  agent->relay = relay;
+  agent->socket_source = g_socket_create_source (relay ? relay : socket,
+      G_IO_IN, NULL);
   g_source_set_callback (agent->socket_source, G_SOURCE_FUNC (socket_readable),
       agent, NULL);
   g_source_attach (agent->socket_source, agent->context);
@@ -1444,7 +1570,7 @@ sip_agent_start (SipAgent * agent, GError ** error)
       agent->timers.t1);
   g_object_notify_by_pspec (G_OBJECT (agent), properties[PROP_BOUND_PORT]);
   g_free (host);
-  g_object_unref (bind_address);
+  g_clear_object (&bind_address);
   return TRUE;
 
 fail:
@@ -1452,6 +1578,7 @@ fail:
   g_clear_error (&local_error);
   g_clear_object (&bind_address);
   g_clear_object (&socket);
+  g_clear_object (&relay);
   g_clear_pointer (&sources, g_ptr_array_unref);
   g_clear_pointer (&pool, sip_port_pool_unref);
   g_clear_object (&host_address);
@@ -1555,6 +1682,9 @@ sip_agent_stop (SipAgent * agent)
   if (agent->socket)
     g_socket_close (agent->socket, NULL);
   g_clear_object (&agent->socket);
+  if (agent->relay)
+    g_socket_close (agent->relay, NULL);
+  g_clear_object (&agent->relay);
   g_clear_pointer (&agent->loop, g_main_loop_unref);
   g_clear_pointer (&agent->context, g_main_context_unref);
   g_clear_pointer (&agent->pool, sip_port_pool_unref);

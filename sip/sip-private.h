@@ -28,6 +28,8 @@ struct _SipAgent
   gchar *allowed_sources;
   gchar *user_agent;
   guint invite_rate_limit;
+  gint socket_fd;               /* -1: bind host:port */
+  gint relay_fd;                /* -1: read the SIP socket */
   gboolean draining;
   gboolean running;
 
@@ -40,6 +42,7 @@ struct _SipAgent
   GMainLoop *loop;
   GSocket *socket;
   GSource *socket_source;
+  GSocket *relay;               /* relay-fd, or NULL */
   SipTransport *transport;
   SipTransactionLayer *layer;
   SipPortPool *pool;

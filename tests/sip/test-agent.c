@@ -6,6 +6,9 @@
 #include "sip-test-util.h"
 
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define WAIT 2000               /* ms: generous, for loaded CI machines */
 
@@ -1170,6 +1173,15 @@ test_start_errors (void)
   g_assert_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG);
   g_clear_error (&error);
 
+  /* a descriptor to take over that is no datagram socket */
+  g_object_set (agent, "host", "127.0.0.1", "socket-fd",
+      open ("/dev/null", O_RDONLY), NULL);
+  g_assert_false (sip_agent_start (agent, &error));
+  g_assert_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "socket-fd"));
+  g_clear_error (&error);
+  g_object_set (agent, "socket-fd", -1, NULL);
+
   /* started twice */
   g_object_set (agent, "host", "127.0.0.1", NULL);
   g_assert_true (sip_agent_start (agent, &error));
@@ -1380,6 +1392,120 @@ test_many_calls (void)
   test_agent_free (ta);
 }
 
+/* What a dispatcher in front of worker agents does (see SipAgent:relay-fd):
+ * it reads the shared SIP socket and relays each datagram, prefixed by its
+ * source, to one worker; the worker answers through the shared socket. */
+static void
+relay_send (gint relay, TestPeer * peer, const gchar * text)
+{
+  gsize len = strlen (text);
+  guint8 *datagram = g_malloc (7 + len);
+
+  datagram[0] = 4;
+  datagram[1] = peer->port >> 8;
+  datagram[2] = peer->port & 0xff;
+  memcpy (datagram + 3, (guint8[]) { 127, 0, 0, 1 }, 4);
+  memcpy (datagram + 7, text, len);
+  g_assert_cmpint (send (relay, datagram, 7 + len, 0), ==, (gssize) (7 + len));
+  g_free (datagram);
+}
+
+static void
+test_relayed_datagrams (void)
+{
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *any_port = g_inet_socket_address_new (loopback, 0);
+  GSocket *shared = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  GSocketAddress *local, *source = NULL;
+  TestAgent *ta;
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d;
+  guint shared_port;
+  gint pair[2], relay_fd;
+  gchar *req, *resp, *contact, *port_text, *bye, *bye_ok, *sdp;
+  gchar buffer[2048];
+  SipCall *call;
+
+  g_assert_true (g_socket_bind (shared, any_port, FALSE, NULL));
+  local = g_socket_get_local_address (shared, NULL);
+  shared_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_DGRAM, 0, pair), ==, 0);
+  relay_fd = pair[0];
+  ta = test_agent_new (TEST_ANSWER_ANSWER, "socket-fd",
+      dup (g_socket_get_fd (shared)), "relay-fd", pair[1], NULL);
+  /* the agent took the descriptors over */
+  g_assert_cmpuint (ta->port, ==, shared_port);
+  g_object_get (ta->agent, "relay-fd", &pair[1], NULL);
+  g_assert_cmpint (pair[1], ==, -1);
+
+  /* what arrives on the shared socket is the dispatcher's to read */
+  d = test_dialog_new (peer, shared_port);
+  req = test_dialog_request (d, "OPTIONS", NULL, 0, NULL, NULL);
+  test_peer_send (peer, shared_port, req);
+  g_assert_null (test_peer_recv (peer, 10 * TEST_T1_MS));
+  g_socket_set_timeout (shared, 2);
+  g_assert_cmpint (g_socket_receive_from (shared, &source, buffer,
+          sizeof buffer, NULL, NULL), >, 0);
+  g_assert_true (g_str_has_prefix (buffer, "OPTIONS "));
+  g_free (req);
+
+  /* malformed relayed datagrams are dropped; the next one is answered,
+   * from the shared port, to the source the dispatcher named */
+  g_assert_cmpint (send (relay_fd, "\x04", 1, 0), ==, 1);
+  g_assert_cmpint (send (relay_fd, "\x05\x13\xc4OPTIONS", 10, 0), ==, 10);
+  req = test_dialog_request (d, "OPTIONS", NULL, 0, NULL, NULL);
+  relay_send (relay_fd, peer, req);
+  resp = test_peer_recv_response (peer, WAIT, 200);
+  g_assert_nonnull (resp);
+  port_text = test_msg_header_param (resp, "Via", "rport");
+  g_assert_cmpuint (g_ascii_strtoull (port_text, NULL, 10), ==, peer->port);
+  g_free (port_text);
+  g_free (resp);
+  g_free (req);
+
+  /* a whole call: INVITE, ACK, and the agent's BYE */
+  sdp = test_sdp_offer (40000, "0", NULL);
+  req = test_dialog_request (d, "INVITE", d->invite_branch, 0, NULL, sdp);
+  relay_send (relay_fd, peer, req);
+  resp = test_peer_recv_response (peer, WAIT, 200);
+  g_assert_nonnull (resp);
+  d->to_tag = test_msg_header_param (resp, "To", "tag");
+  contact = test_msg_header (resp, "Contact");
+  port_text = g_strdup_printf (":%u", shared_port);
+  g_assert_nonnull (strstr (contact, port_text));
+  g_free (req);
+  req = test_dialog_request (d, "ACK", NULL, d->cseq, NULL, NULL);
+  relay_send (relay_fd, peer, req);
+  call = test_agent_pop_call (ta, WAIT);
+  g_assert_nonnull (call);
+  assert_state_event (ta, call, SIP_CALL_STATE_ACTIVE);
+  sip_call_hangup (call);
+  bye = test_peer_recv_request (peer, WAIT, "BYE");
+  g_assert_nonnull (bye);
+  bye_ok = g_strdup_printf ("SIP/2.0 200 OK\r\n%s", strstr (bye, "\n") + 1);
+  relay_send (relay_fd, peer, bye_ok);
+  assert_state_event (ta, call, SIP_CALL_STATE_ENDED);
+
+  g_free (bye_ok);
+  g_free (bye);
+  g_free (sdp);
+  g_free (port_text);
+  g_free (contact);
+  g_free (resp);
+  g_free (req);
+  g_object_unref (call);
+  test_dialog_free (d);
+  test_peer_free (peer);
+  test_agent_free (ta);
+  close (relay_fd);
+  g_object_unref (source);
+  g_object_unref (local);
+  g_object_unref (shared);
+  g_object_unref (any_port);
+  g_object_unref (loopback);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1417,6 +1543,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/agent/unref-in-handler", test_unref_in_handler);
   g_test_add_func ("/sip/agent/cancel-after-answer", test_cancel_after_answer);
   g_test_add_func ("/sip/agent/many-calls", test_many_calls);
+  g_test_add_func ("/sip/agent/relayed-datagrams", test_relayed_datagrams);
 
   return g_test_run ();
 }
