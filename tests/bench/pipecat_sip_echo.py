@@ -46,6 +46,7 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bot", choices=("echo", "bargein"), default="echo", help="bot mode")
     p.add_argument("--in-frame-ms", type=int, default=SIPParams.model_fields["audio_in_frame_ms"].default,
                    help="SIPParams.audio_in_frame_ms (default: its default)")
+    p.add_argument("--workers", type=int, default=1, help="SIP_WORKERS: processes running the bots")
     p.add_argument("--asyncio-loop", action="store_true", help="standard asyncio loop, not uvloop")
     p.add_argument("--log-level", default="WARNING", help="loguru level (WARNING: quiet under load)")
     return p.parse_args(argv)
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         rtp_port_range=args.rtp_port_range,
         invite_rate_limit=0,  # the load generator places every call from one address
         shutdown_timeout=0.0,  # SIGTERM: BYE to every call at once
+        workers=args.workers,
     )
 
     async def bot(runner_args: Any) -> None:

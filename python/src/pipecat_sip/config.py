@@ -28,6 +28,8 @@ Variable                    Default          Meaning
                                              this many seconds (``0`` = never)
 ``SIP_MAX_DURATION``        ``0``            hang up (BYE) a call this many seconds after the
                                              answer (``0`` = no limit)
+``SIP_WORKERS``             ``1``            processes that run the bots, behind one SIP port
+                                             (one per core; see :mod:`pipecat_sip.workers`)
 ==========================  ===============  ==================================================
 """
 
@@ -123,6 +125,10 @@ def _parse_cidrs(name: str, value: str) -> list[str]:
 _SECONDS_MAX = 0xFFFFFFFF // 1000
 
 
+# more worker processes than this is a typo, not a machine
+_WORKERS_MAX = 256
+
+
 def _parse_uint(name: str, value: str, maximum: int = 0xFFFFFFFF) -> int:
     v = value.strip()
     if not v.isdigit():
@@ -164,6 +170,8 @@ class SIPServerConfig:
             up (``sipsrc`` ``media-timeout``); ``0`` = never.
         max_duration: Seconds after the answer at which a call is hung up (``sipsrc``
             ``max-duration``); ``0`` = no limit.
+        workers: Processes that answer calls and run the bots (``1``: this one); more
+            use more cores, behind a dispatcher on the one SIP port.
     """
 
     host: str = "0.0.0.0"
@@ -177,6 +185,7 @@ class SIPServerConfig:
     shutdown_timeout: float = 10.0
     media_timeout: int = 30
     max_duration: int = 0
+    workers: int = 1
 
     @property
     def rtp_port_range_str(self) -> str:
@@ -223,6 +232,13 @@ class SIPServerConfig:
             cfg.media_timeout = _parse_uint("SIP_MEDIA_TIMEOUT", v, _SECONDS_MAX)
         if (v := get("SIP_MAX_DURATION")) is not None:
             cfg.max_duration = _parse_uint("SIP_MAX_DURATION", v, _SECONDS_MAX)
+        if (v := get("SIP_WORKERS")) is not None:
+            w = v.strip()
+            if not w.isdigit() or not 1 <= int(w) <= _WORKERS_MAX:
+                raise SIPConfigError(
+                    "SIP_WORKERS", v, f"expected a number of processes from 1 to {_WORKERS_MAX}"
+                )
+            cfg.workers = int(w)
         if (v := get("SIP_USER_AGENT")) is not None:
             cfg.user_agent = v.strip()
         return cfg

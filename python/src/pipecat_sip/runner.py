@@ -41,7 +41,9 @@ import argparse
 import asyncio
 import gc
 import inspect
+import os
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -57,6 +59,7 @@ from pipecat_sip.config import SIPConfigError, SIPServerConfig
 from pipecat_sip.media import preload_media, stop_all_media
 from pipecat_sip.server import SIPServer, SIPServerError, guess_public_host
 from pipecat_sip.transport import SIPParams, SIPTransport
+from pipecat_sip.workers import SIPWorkers, worker_role, worker_share
 
 __all__ = [
     "SIPRunnerArguments",
@@ -70,6 +73,8 @@ BotFunction = Callable[[Any], Awaitable[None]]
 # After the agent stopped (BYE to every call), how long the bots get to end their
 # pipelines before their tasks are cancelled.
 _SESSION_END_GRACE = 5.0
+# How often a worker process checks that its dispatcher is still there.
+_PARENT_CHECK_PERIOD = 1.0
 
 
 @dataclass
@@ -163,13 +168,92 @@ def _runner_args_for(call: SIPCall) -> SIPRunnerArguments:
     return args
 
 
+def _install_shutdown_signals(
+    loop: asyncio.AbstractEventLoop,
+    drain: asyncio.Event,
+    stop: asyncio.Event,
+    on_stop_now: Callable[[], None] | None = None,
+) -> list[int]:
+    """SIGINT/SIGTERM: the first sets ``drain`` (graceful shutdown), a second one sets
+    ``stop`` and calls ``on_stop_now``. Returns the signals whose handlers it set."""
+
+    def on_signal(sig: int) -> None:
+        if drain.is_set() or stop.is_set():
+            logger.warning(f"{signal.Signals(sig).name} again: stopping now")
+            stop.set()
+            if on_stop_now is not None:
+                on_stop_now()
+        else:
+            drain.set()
+
+    installed: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal, sig)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+    return installed
+
+
+async def _run_dispatcher(
+    config: SIPServerConfig,
+    *,
+    stop: asyncio.Event,
+    drain: asyncio.Event,
+    on_ready: Callable[[SIPWorkers], None] | None,
+    handle_signals: bool,
+) -> None:
+    # SIP_WORKERS > 1, in the process that was started: the bots run in the workers
+    loop = asyncio.get_running_loop()
+    workers = SIPWorkers(config)
+    installed: list[int] = []
+    if handle_signals:
+        # a second signal reaches the workers even while they drain
+        installed = _install_shutdown_signals(
+            loop, drain, stop, lambda: workers.signal_workers(signal.SIGINT)
+        )
+    try:
+        try:
+            await workers.start()
+            if on_ready is not None:
+                on_ready(workers)
+            waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(drain.wait())}
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for t in waits:
+                    t.cancel()
+            if not stop.is_set():
+                logger.info(
+                    f"Shutting down: new calls get 503; active calls get up to "
+                    f"{config.shutdown_timeout:g} s (signal again to stop now)"
+                )
+        finally:
+            await workers.stop(drain=not stop.is_set())
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+    # A worker whose dispatcher died (SIGKILL, crash) would hold its calls and RTP
+    # ports with nobody relaying SIP to it: it ends its calls and exits.
+    parent = os.getppid()
+    while not stop.is_set():
+        await asyncio.sleep(_PARENT_CHECK_PERIOD)
+        if os.getppid() != parent:
+            logger.error("SIP dispatcher gone: stopping this worker")
+            stop.set()
+
+
 async def run_sip_server(
     bot: BotFunction,
     config: SIPServerConfig,
     *,
     stop_event: asyncio.Event | None = None,
     drain_event: asyncio.Event | None = None,
-    on_ready: Callable[[SIPServer], None] | None = None,
+    on_ready: Callable[[SIPServer | SIPWorkers], None] | None = None,
     handle_signals: bool = True,
     cli_args: argparse.Namespace | None = None,
 ) -> None:
@@ -182,16 +266,37 @@ async def run_sip_server(
         drain_event: Set it for a graceful shutdown: new INVITEs get 503, active calls
             go on until they end or ``config.shutdown_timeout`` seconds passed (or
             ``stop_event`` is set), then the rest get a BYE.
-        on_ready: Called once the SIP socket is bound (e.g. to print how to call).
+        on_ready: Called once the SIP socket is bound (e.g. to print how to call); with
+            ``config.workers > 1``, with the :class:`~pipecat_sip.workers.SIPWorkers`
+            once every worker takes calls.
         handle_signals: Install SIGINT/SIGTERM handlers: the first signal sets
             ``drain_event`` (graceful shutdown), a second one ``stop_event``.
         cli_args: Parsed command line, passed on as ``runner_args.cli_args``.
+
+    With ``config.workers > 1`` (``SIP_WORKERS``) this process becomes a dispatcher
+    and starts that many worker processes, each running this program again and
+    ``bot`` on its share of the calls (see :mod:`pipecat_sip.workers`).
 
     Raises:
         SIPServerError: if the server cannot start (port in use, missing library, ...).
     """
     loop = asyncio.get_running_loop()
     stop = stop_event or asyncio.Event()
+    drain = drain_event or asyncio.Event()
+    worker = worker_role() if config.workers > 1 else None
+    if config.workers > 1 and worker is None:
+        # this process dispatches; the bots run in worker processes
+        await _run_dispatcher(
+            config, stop=stop, drain=drain, on_ready=on_ready, handle_signals=handle_signals
+        )
+        return
+    relay_copy: socket.socket | None = None
+    orphan_watch: asyncio.Task | None = None
+    if worker is not None:
+        config = worker_share(config, worker.index, worker.count)
+        # the agent takes the relay descriptor over; readiness goes through a copy
+        relay_copy = socket.socket(fileno=os.dup(worker.relay_fd))
+        orphan_watch = loop.create_task(_stop_when_orphaned(stop))
     sessions: set[asyncio.Task] = set()
     live_calls: dict[int, SIPCall] = {}  # calls whose bot() has not finished
 
@@ -225,27 +330,10 @@ async def run_sip_server(
 
     # the first call then costs what the others do
     await preload_media()
-    server = SIPServer(config, on_call, loop)
+    server = SIPServer(config, on_call, loop, worker=worker)
     server.start()
 
-    drain = drain_event or asyncio.Event()
-
-    def on_signal(sig: int) -> None:
-        name = signal.Signals(sig).name
-        if drain.is_set() or stop.is_set():
-            logger.warning(f"{name} again: stopping now")
-            stop.set()
-        else:
-            drain.set()
-
-    installed: list[int] = []
-    if handle_signals:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, on_signal, sig)
-                installed.append(sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
+    installed = _install_shutdown_signals(loop, drain, stop) if handle_signals else []
     # Everything loaded by now (Pipecat, the GStreamer bindings, the bot's modules)
     # lives as long as the process: keep it out of the cyclic collector's sight, so
     # a full collection during calls walks only the calls' own objects. With all of
@@ -254,7 +342,10 @@ async def run_sip_server(
     gc.collect()
     gc.freeze()
     try:
-        if on_ready is not None:
+        if worker is not None and relay_copy is not None:
+            worker.notify_ready(relay_copy)
+            relay_copy.close()
+        elif on_ready is not None:
             on_ready(server)
         stop_wait = asyncio.ensure_future(stop.wait())
         drain_wait = asyncio.ensure_future(drain.wait())
@@ -292,9 +383,11 @@ async def run_sip_server(
         # Nothing half-open: every call's GStreamer pipeline is in NULL.
         await stop_all_media(list(live_calls.values()))
         live_calls.clear()
+        if orphan_watch is not None:
+            orphan_watch.cancel()
 
 
-def _print_banner(server: SIPServer) -> None:
+def _print_banner(server: SIPServer | SIPWorkers) -> None:
     host = guess_public_host(server.config)
     port = server.bound_port
     hostport = f"[{host}]" if ":" in host else host
@@ -307,6 +400,11 @@ def _print_banner(server: SIPServer) -> None:
         f"   baresip:   baresip -e \"/dial {uri}\"",
         f"   Linphone:  call {uri} (G.711 u-law/PCMU enabled)",
         f"   RTP ports: {server.config.rtp_port_range_str} (UDP; open them in the firewall)",
+        *(
+            [f"   workers:   {server.config.workers} processes run the bots (SIP_WORKERS)"]
+            if server.config.workers > 1
+            else []
+        ),
         f" Ctrl-C/SIGTERM: new calls get 503, active ones get up to "
         f"{server.config.shutdown_timeout:g} s, then a BYE;",
         " a second Ctrl-C stops at once.",
@@ -353,7 +451,8 @@ def main(
         "SIP_INVITE_RATE_LIMIT (10 new INVITEs/s per source, 0 = no limit), "
         "SIP_SHUTDOWN_TIMEOUT (10 s for active calls to end after SIGINT/SIGTERM), "
         "SIP_MEDIA_TIMEOUT (30 s without caller RTP: BYE, 0 = never), "
-        "SIP_MAX_DURATION (0 = calls of any length).",
+        "SIP_MAX_DURATION (0 = calls of any length), "
+        "SIP_WORKERS (1 process; one per core holds more calls).",
     )
     parser.add_argument("-t", "--transport", default="sip", help="sip (other values: Pipecat's runner)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")

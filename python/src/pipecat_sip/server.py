@@ -25,6 +25,7 @@ from loguru import logger
 from pipecat_sip._gi import GLib, load_sip
 from pipecat_sip.call import SIPCall
 from pipecat_sip.config import SIPServerConfig
+from pipecat_sip.workers import WorkerRole
 
 __all__ = ["SIPServer", "SIPServerError", "guess_public_host"]
 
@@ -75,6 +76,8 @@ class SIPServer:
         config: SIPServerConfig,
         on_call: Callable[[SIPCall], None],
         loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        worker: WorkerRole | None = None,
     ):
         """Prepare the server.
 
@@ -82,6 +85,8 @@ class SIPServer:
             config: Listen address, port, RTP range and policy.
             on_call: Called on the asyncio loop with each new (ringing) call.
             loop: The loop to deliver calls on (default: the running loop).
+            worker: In a worker process (``SIP_WORKERS``): answer on the dispatcher's
+                SIP socket and read what it relays, instead of binding the port.
         """
         self.config = config
         self._on_call = on_call
@@ -89,6 +94,7 @@ class SIPServer:
         self._agent: Any = None
         self._handler_id: int | None = None
         self._calls: dict[str, SIPCall] = {}
+        self._worker = worker
 
     @property
     def bound_port(self) -> int:
@@ -131,6 +137,9 @@ class SIPServer:
         agent.set_property("invite-rate-limit", int(cfg.invite_rate_limit))
         if cfg.user_agent:
             agent.set_property("user-agent", cfg.user_agent)
+        if self._worker is not None:
+            agent.set_property("socket-fd", self._worker.sip_fd)
+            agent.set_property("relay-fd", self._worker.relay_fd)
         self._handler_id = agent.connect("incoming-call", self._on_incoming_call)
         try:
             agent.start()
@@ -142,8 +151,9 @@ class SIPServer:
                 raise SIPServerError(f"SIP_SERVER_PORT={cfg.port}: {msg}") from None
             raise SIPServerError(f"SIP server did not start: {msg}") from None
         self._agent = agent
+        who = "SIP server" if self._worker is None else f"SIP worker {self._worker.index}"
         logger.info(
-            f"SIP server listening on {cfg.host} UDP port {self.bound_port} "
+            f"{who} listening on {cfg.host} UDP port {self.bound_port} "
             f"(RTP {cfg.rtp_port_range_str})"
         )
 
@@ -155,7 +165,10 @@ class SIPServer:
         call = SIPCall(sip_call)
         call.media_timeout = self.config.media_timeout
         call.max_duration = self.config.max_duration
-        logger.info(f"Incoming call {call.call_id} from {call.caller.uri} to {call.callee.uri}")
+        where = "" if self._worker is None else f"SIP worker {self._worker.index}: "
+        logger.info(
+            f"{where}Incoming call {call.call_id} from {call.caller.uri} to {call.callee.uri}"
+        )
         try:
             call.ring()
         except Exception as e:
