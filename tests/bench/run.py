@@ -23,6 +23,7 @@ Environment: BENCH_QUICK=1; BENCH_BUDGET (seconds); BENCH_SYSTEMS (comma list of
 the keys above); BENCH_PY_STEPS (comma list of numbers of calls for the Python
 level and its websocket reference, instead of the mode's own); BENCH_PY_DIR (where the Python programs are, default
 tests/bench); BENCH_PYTHON (interpreter for them, default .venv/bin/python);
+BENCH_PY_WORKERS (the Python level's SIP_WORKERS, default one per core);
 GST_SIP_BUILDDIR (default build/).
 """
 
@@ -49,6 +50,9 @@ BUILD = Path(os.environ.get("GST_SIP_BUILDDIR", ROOT / "build"))
 OUT = ROOT / "tests" / "out" / "bench"
 PY_DIR = Path(os.environ.get("BENCH_PY_DIR", BENCH))
 PYTHON = os.environ.get("BENCH_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
+# The Python level runs one worker process per core (SIP_WORKERS): one process runs
+# one bot at a time.
+PY_WORKERS = int(os.environ.get("BENCH_PY_WORKERS") or os.cpu_count() or 1)
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 BUDGET = float(os.environ.get("BENCH_BUDGET", 105 if QUICK else 570))
 RESULTS = BENCH / "RESULTS.md"
@@ -233,9 +237,9 @@ SYSTEMS = {
         [BUILD / "tests" / "bench" / "floor-echo", BUILD / "tests" / "bench" / "sip-loadgen"],
         rate=1000),
     "python": System(
-        "python", "Python level (pipecat_sip + echo bot)",
+        "python", f"Python level (pipecat_sip + echo bot, {PY_WORKERS} workers)",
         lambda port, n: [PYTHON, str(PY_DIR / "pipecat_sip_echo.py"), "--port", str(port),
-                         "--rtp-port-range", SERVER_RTP_RANGE],
+                         "--rtp-port-range", SERVER_RTP_RANGE, "--workers", str(PY_WORKERS)],
         sip_loadgen("python"),
         [PY_DIR / "pipecat_sip_echo.py", PY_DIR / "echo_bot.py",
          BUILD / "tests" / "bench" / "sip-loadgen", Path(PYTHON)],
