@@ -26,11 +26,12 @@ def run_demo(env_extra: dict[str, str], timeout: float = 60) -> subprocess.Compl
                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-def test_port_in_use_stops_the_runner():
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_port_in_use_stops_the_runner(workers):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((LOCALHOST, 0))
         port = s.getsockname()[1]
-        r = run_demo({"SIP_SERVER_PORT": str(port)})
+        r = run_demo({"SIP_SERVER_PORT": str(port), "SIP_WORKERS": workers})
     print(r.stderr[-2000:])
     assert r.returncode == 1, r.stderr[-3000:]
     assert "SIP_SERVER_PORT" in r.stderr

@@ -64,6 +64,9 @@ def test_sip_workers_setting():
     for bad in ("0", "-1", "two", "1000"):
         with pytest.raises(SIPConfigError, match="SIP_WORKERS"):
             SIPServerConfig.from_env({"SIP_WORKERS": bad})
+    # each worker needs an RTP port pair of its own
+    with pytest.raises(SIPConfigError, match="SIP_RTP_PORT_RANGE.*too small for 3 workers"):
+        SIPServerConfig.from_env({"SIP_WORKERS": "3", "SIP_RTP_PORT_RANGE": "20000-20003"})
 
 
 def test_a_dialog_goes_to_one_worker():

@@ -25,6 +25,8 @@ def main():
     assert agent.props.user_agent == "gst-sip/0.1"
     assert agent.props.max_calls == 0
     assert agent.props.public_address is None
+    assert agent.props.socket_fd == -1
+    assert agent.props.relay_fd == -1
     agent.props.host = "127.0.0.1"
     agent.props.port = 0
     agent.start()

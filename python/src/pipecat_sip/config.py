@@ -241,4 +241,8 @@ class SIPServerConfig:
             cfg.workers = int(w)
         if (v := get("SIP_USER_AGENT")) is not None:
             cfg.user_agent = v.strip()
+        if cfg.workers > 1:
+            from pipecat_sip.workers import worker_share
+
+            worker_share(cfg, 0, cfg.workers)  # each worker needs RTP ports of its own
         return cfg

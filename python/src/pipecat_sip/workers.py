@@ -197,8 +197,10 @@ class SIPWorkers:
 
         if not sys.orig_argv[1:]:
             raise SIPServerError("SIP_WORKERS needs a script or module to start again")
-        for w in self._workers:  # every share must fit before anything starts
-            worker_share(self.config, w.index, len(self._workers))
+        try:  # every share must fit before anything starts
+            worker_share(self.config, 0, len(self._workers))
+        except SIPConfigError as e:
+            raise SIPServerError(str(e)) from None
         self._loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -297,8 +299,15 @@ class SIPWorkers:
             w.relay = None
 
     async def _watch_workers(self) -> None:
+        reported_drops, drops_logged_at = 0, 0.0
         while True:
             await asyncio.sleep(0.2)
+            if self.dropped != reported_drops and time.monotonic() - drops_logged_at >= 10:
+                logger.warning(
+                    f"SIP dispatcher: {self.dropped - reported_drops} datagram(s) dropped, "
+                    f"a worker's relay queue was full (the senders will retransmit)"
+                )
+                reported_drops, drops_logged_at = self.dropped, time.monotonic()
             for w in self._workers:
                 if w.process is None or w.process.poll() is None:
                     continue
