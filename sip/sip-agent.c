@@ -1483,17 +1483,20 @@ sip_agent_start (SipAgent * agent, GError ** error)
     goto fail;
   }
 
+  /* the descriptors are consumed (closed on failure) either way */
   if (agent->relay_fd >= 0) {
-    relay = adopt_datagram_socket (agent->relay_fd, "relay-fd", error);
+    gint fd = agent->relay_fd;
+    agent->relay_fd = -1;
+    relay = adopt_datagram_socket (fd, "relay-fd", error);
     if (relay == NULL)
       goto fail;
-    agent->relay_fd = -1;
   }
   if (agent->socket_fd >= 0) {
-    socket = adopt_datagram_socket (agent->socket_fd, "socket-fd", error);
+    gint fd = agent->socket_fd;
+    agent->socket_fd = -1;
+    socket = adopt_datagram_socket (fd, "socket-fd", error);
     if (socket == NULL)
       goto fail;
-    agent->socket_fd = -1;
   } else {
     socket = g_socket_new (g_inet_address_get_family (host_address),
         G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &local_error);

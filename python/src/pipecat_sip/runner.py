@@ -230,21 +230,29 @@ async def _run_dispatcher(
                     f"{config.shutdown_timeout:g} s (signal again to stop now)"
                 )
         finally:
-            await workers.stop(drain=not stop.is_set())
+            # stop_event set while the workers drain: they stop now
+            stop_now = asyncio.ensure_future(stop.wait())
+            stop_now.add_done_callback(
+                lambda f: f.cancelled() or workers.signal_workers(signal.SIGINT)
+            )
+            try:
+                await workers.stop(drain=not stop.is_set())
+            finally:
+                stop_now.cancel()
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
 
 
-async def _stop_when_orphaned(stop: asyncio.Event) -> None:
-    # A worker whose dispatcher died (SIGKILL, crash) would hold its calls and RTP
-    # ports with nobody relaying SIP to it: it ends its calls and exits.
-    parent = os.getppid()
+async def _stop_when_orphaned(stop: asyncio.Event, dispatcher_pid: int) -> None:
+    # A worker whose dispatcher died (SIGKILL, crash) would hold its calls, the SIP
+    # port and RTP ports with nobody relaying SIP to it: it ends its calls and exits.
     while not stop.is_set():
-        await asyncio.sleep(_PARENT_CHECK_PERIOD)
-        if os.getppid() != parent:
+        if os.getppid() != dispatcher_pid:
             logger.error("SIP dispatcher gone: stopping this worker")
             stop.set()
+            return
+        await asyncio.sleep(_PARENT_CHECK_PERIOD)
 
 
 async def run_sip_server(
@@ -296,7 +304,9 @@ async def run_sip_server(
         config = worker_share(config, worker.index, worker.count)
         # the agent takes the relay descriptor over; readiness goes through a copy
         relay_copy = socket.socket(fileno=os.dup(worker.relay_fd))
-        orphan_watch = loop.create_task(_stop_when_orphaned(stop))
+        orphan_watch = loop.create_task(_stop_when_orphaned(stop, worker.dispatcher_pid))
+        # the dispatcher stops its workers with SIGTERM (drain) and SIGINT (now)
+        handle_signals = True
     sessions: set[asyncio.Task] = set()
     live_calls: dict[int, SIPCall] = {}  # calls whose bot() has not finished
 

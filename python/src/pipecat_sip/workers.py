@@ -51,7 +51,8 @@ from pipecat_sip.config import SIPConfigError, SIPServerConfig
 
 __all__ = ["SIPWorkers", "WorkerRole", "worker_for_datagram", "worker_role", "worker_share"]
 
-# What a worker process finds in its environment: "index/count/sip fd/relay fd".
+# What a worker process finds in its environment:
+# "index/count/sip fd/relay fd/dispatcher pid".
 WORKER_ENV = "PIPECAT_SIP_WORKER"
 _READY = b"ready"
 # The most bytes a SIP datagram may have (the agent's own limit is lower).
@@ -71,6 +72,7 @@ class WorkerRole:
     count: int
     sip_fd: int
     relay_fd: int
+    dispatcher_pid: int
 
     def notify_ready(self, relay: socket.socket) -> None:
         """Tell the dispatcher this worker takes calls (through ``relay``, a copy of
@@ -86,13 +88,14 @@ def worker_role() -> WorkerRole | None:
     text = os.environ.get(WORKER_ENV)
     if not text:
         return None
+    expected = "expected index/count/sip-fd/relay-fd/dispatcher-pid"
     try:
-        index, count, sip_fd, relay_fd = (int(p) for p in text.split("/"))
+        index, count, sip_fd, relay_fd, pid = (int(p) for p in text.split("/"))
     except ValueError:
-        raise SIPConfigError(WORKER_ENV, text, "expected index/count/sip-fd/relay-fd") from None
-    if not (0 <= index < count) or sip_fd < 0 or relay_fd < 0:
-        raise SIPConfigError(WORKER_ENV, text, "expected index/count/sip-fd/relay-fd")
-    return WorkerRole(index, count, sip_fd, relay_fd)
+        raise SIPConfigError(WORKER_ENV, text, expected) from None
+    if not (0 <= index < count) or sip_fd < 0 or relay_fd < 0 or pid <= 0:
+        raise SIPConfigError(WORKER_ENV, text, expected)
+    return WorkerRole(index, count, sip_fd, relay_fd, pid)
 
 
 def worker_share(config: SIPServerConfig, index: int, count: int) -> SIPServerConfig:
@@ -175,6 +178,7 @@ class SIPWorkers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watch: asyncio.Task | None = None
         self._stopping = False
+        self._started = False  # every worker took calls once
         self.dropped = 0  # datagrams a worker's relay could not take
 
     @property
@@ -229,6 +233,7 @@ class SIPWorkers:
             raise SIPServerError(f"the SIP workers did not start within {timeout:g} s") from None
         if self._stopping:
             raise SIPServerError("a SIP worker exited while starting (see its log above)")
+        self._started = True
         logger.info(
             f"SIP dispatcher listening on {self.config.host} UDP port {self.bound_port}, "
             f"{len(self._workers)} workers (pids {', '.join(map(str, self.worker_pids))})"
@@ -239,7 +244,9 @@ class SIPWorkers:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         ours.setblocking(False)
         env = dict(os.environ)
-        env[WORKER_ENV] = f"{w.index}/{len(self._workers)}/{self._sock.fileno()}/{theirs.fileno()}"
+        env[WORKER_ENV] = (
+            f"{w.index}/{len(self._workers)}/{self._sock.fileno()}/{theirs.fileno()}/{os.getpid()}"
+        )
         try:
             # a session of its own: Ctrl-C reaches the dispatcher only, which passes
             # the signal on once
@@ -315,7 +322,7 @@ class SIPWorkers:
                 self._close_relay(w)
                 if self._stopping:
                     continue
-                if not w.ready.is_set():
+                if not self._started:
                     # it never took calls: starting it again would fail the same way
                     logger.error(f"SIP worker {w.index} exited while starting (status {code})")
                     self._stopping = True
@@ -329,7 +336,11 @@ class SIPWorkers:
                 w.process = None
                 await asyncio.sleep(_RESPAWN_DELAY)
                 if not self._stopping:
-                    self._spawn(w)
+                    try:
+                        self._spawn(w)
+                    except OSError as e:  # no fds, no memory: its calls go nowhere
+                        logger.error(f"SIP worker {w.index} cannot be started again: {e}")
+                        continue
                     logger.info(f"SIP worker {w.index} started again (pid {w.process.pid})")
 
     def signal_workers(self, sig: int) -> None:
