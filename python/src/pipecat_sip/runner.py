@@ -172,17 +172,14 @@ def _install_shutdown_signals(
     loop: asyncio.AbstractEventLoop,
     drain: asyncio.Event,
     stop: asyncio.Event,
-    on_stop_now: Callable[[], None] | None = None,
 ) -> list[int]:
     """SIGINT/SIGTERM: the first sets ``drain`` (graceful shutdown), a second one sets
-    ``stop`` and calls ``on_stop_now``. Returns the signals whose handlers it set."""
+    ``stop``. Returns the signals whose handlers it set."""
 
     def on_signal(sig: int) -> None:
         if drain.is_set() or stop.is_set():
             logger.warning(f"{signal.Signals(sig).name} again: stopping now")
             stop.set()
-            if on_stop_now is not None:
-                on_stop_now()
         else:
             drain.set()
 
@@ -207,12 +204,7 @@ async def _run_dispatcher(
     # SIP_WORKERS > 1, in the process that was started: the bots run in the workers
     loop = asyncio.get_running_loop()
     workers = SIPWorkers(config)
-    installed: list[int] = []
-    if handle_signals:
-        # a second signal reaches the workers even while they drain
-        installed = _install_shutdown_signals(
-            loop, drain, stop, lambda: workers.signal_workers(signal.SIGINT)
-        )
+    installed = _install_shutdown_signals(loop, drain, stop) if handle_signals else []
     try:
         try:
             await workers.start()
@@ -230,7 +222,8 @@ async def _run_dispatcher(
                     f"{config.shutdown_timeout:g} s (signal again to stop now)"
                 )
         finally:
-            # stop_event set while the workers drain: they stop now
+            # stop set while the workers drain (a second signal, stop_event): they
+            # stop now
             stop_now = asyncio.ensure_future(stop.wait())
             stop_now.add_done_callback(
                 lambda f: f.cancelled() or workers.signal_workers(signal.SIGINT)
