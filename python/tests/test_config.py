@@ -21,6 +21,7 @@ def test_defaults():
     assert cfg.max_calls == 0
     assert cfg.invite_rate_limit == 10
     assert cfg.shutdown_timeout == 10.0
+    assert cfg.answer == "when-ready"
 
 
 def test_all_variables():
@@ -34,6 +35,7 @@ def test_all_variables():
             "SIP_MAX_CALLS": "12",
             "SIP_INVITE_RATE_LIMIT": "0",
             "SIP_SHUTDOWN_TIMEOUT": "2.5",
+            "SIP_ANSWER": " Immediately ",
         }
     )
     assert cfg.host == "::"
@@ -45,6 +47,7 @@ def test_all_variables():
     assert cfg.max_calls == 12
     assert cfg.invite_rate_limit == 0
     assert cfg.shutdown_timeout == 2.5
+    assert cfg.answer == "immediately"
 
 
 def test_public_address_may_be_a_host_name():
@@ -79,6 +82,7 @@ def test_public_address_may_be_a_host_name():
         ("SIP_SHUTDOWN_TIMEOUT", "-1"),
         ("SIP_SHUTDOWN_TIMEOUT", "nan"),
         ("SIP_SHUTDOWN_TIMEOUT", "inf"),
+        ("SIP_ANSWER", "later"),
     ],
 )
 def test_malformed_value_names_the_variable(variable, value):

@@ -47,6 +47,8 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--in-frame-ms", type=int, default=SIPParams.model_fields["audio_in_frame_ms"].default,
                    help="SIPParams.audio_in_frame_ms (default: its default)")
     p.add_argument("--workers", type=int, default=1, help="SIP_WORKERS: processes running the bots")
+    p.add_argument("--answer", choices=("when-ready", "immediately"), default="when-ready",
+                   help="SIP_ANSWER: 200 OK once the bot runs, or on the INVITE")
     p.add_argument("--asyncio-loop", action="store_true", help="standard asyncio loop, not uvloop")
     p.add_argument("--log-level", default="WARNING", help="loguru level (WARNING: quiet under load)")
     return p.parse_args(argv)
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         invite_rate_limit=0,  # the load generator places every call from one address
         shutdown_timeout=0.0,  # SIGTERM: BYE to every call at once
         workers=args.workers,
+        answer=args.answer,
     )
 
     async def bot(runner_args: Any) -> None:

@@ -8,6 +8,7 @@ process tree from /proc:
   c       tests/examples/sip-echo-server      (C level: SipAgent + sipsrc/sipsink)
   floor   tests/bench/floor-echo              (plain RTP echo pipelines, no SIP)
   python  tests/bench/pipecat_sip_echo.py     (pipecat_sip runner + echo bot)
+  python-immediately                          (the same, SIP_ANSWER=immediately: INVITE->200 only)
   ws      tests/bench/pipecat_ws_echo.py      (Pipecat websocket + Twilio serializer)
 
 and, at the N the Python level is compared at, tests/bench/pipecat_null_echo.py:
@@ -215,6 +216,13 @@ def sip_loadgen(system: str) -> Callable[[int, int, float, float], list[str]]:
         "--rate", str(rate), "--local-rtp-port", str(LOADGEN_RTP)]
 
 
+def pipecat_sip_server(*extra: str) -> Callable[[int, int], list[str]]:
+    """Argv of the Python level's server (pipecat_sip_echo.py) with @extra arguments."""
+    return lambda port, n: [PYTHON, str(PY_DIR / "pipecat_sip_echo.py"), "--port", str(port),
+                            "--rtp-port-range", SERVER_RTP_RANGE, "--workers", str(PY_WORKERS),
+                            *extra]
+
+
 SYSTEMS = {
     "c": System(
         "c", "C level (sip-echo-server)",
@@ -238,8 +246,15 @@ SYSTEMS = {
         rate=1000),
     "python": System(
         "python", f"Python level (pipecat_sip + echo bot, {PY_WORKERS} workers)",
-        lambda port, n: [PYTHON, str(PY_DIR / "pipecat_sip_echo.py"), "--port", str(port),
-                         "--rtp-port-range", SERVER_RTP_RANGE, "--workers", str(PY_WORKERS)],
+        pipecat_sip_server(),
+        sip_loadgen("python"),
+        [PY_DIR / "pipecat_sip_echo.py", PY_DIR / "echo_bot.py",
+         BUILD / "tests" / "bench" / "sip-loadgen", Path(PYTHON)],
+        rate=20, reference="ws"),
+    # the same server answering on the INVITE: only its INVITE->200 is measured
+    "python-immediately": System(
+        "python-immediately", "Python level, SIP_ANSWER=immediately",
+        pipecat_sip_server("--answer", "immediately"),
         sip_loadgen("python"),
         [PY_DIR / "pipecat_sip_echo.py", PY_DIR / "echo_bot.py",
          BUILD / "tests" / "bench" / "sip-loadgen", Path(PYTHON)],
@@ -620,7 +635,8 @@ def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
     row("loss (%)", lambda r: r.result.get("loss_pct"), 3)
     row("echo delay p50 (ms)", lambda r: r.result["echo_delay_ms"]["p50"], 1)
     row("echo delay p99 (ms)", lambda r: r.result["echo_delay_ms"]["p99"], 1)
-    for k, name in (("c", "C level"), ("python", "Python level")):
+    for k, name in (("c", "C level"), ("python", "Python level"),
+                    ("python-immediately", "Python level, SIP_ANSWER=immediately")):
         lat = latency.get(k)
         if lat:
             lines.append(f"| INVITE->200 {name} at {lat['rate']:g} calls/s, p50 / p99 (ms) | "
@@ -685,7 +701,7 @@ def main() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:  # 2 sockets per call on each side
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    wanted = os.environ.get("BENCH_SYSTEMS", "c,floor,python,ws").split(",")
+    wanted = os.environ.get("BENCH_SYSTEMS", "c,floor,python,python-immediately,ws").split(",")
     systems: dict[str, System] = {}
     skipped: list[str] = []
     for k in wanted:
@@ -711,7 +727,7 @@ def main() -> int:
     bargein: dict[str, dict] = {}
 
     # quick: the Python level's INVITE->200 comes from its ramp run only
-    for k in ("c",) if QUICK else ("c", "python"):
+    for k in ("c",) if QUICK else ("c", "python", "python-immediately"):
         if k in systems and left() > 30:
             rate, secs, hold = lat if k == "c" else (lat[0] / 4, lat[1], lat[2])
             log(f"{k}: INVITE->200 at {rate:g} calls/s for {secs:g} s")

@@ -30,6 +30,9 @@ Variable                    Default          Meaning
                                              answer (``0`` = no limit)
 ``SIP_WORKERS``             ``1``            processes that run the bots, behind one SIP port
                                              (one per core; see :mod:`pipecat_sip.workers`)
+``SIP_ANSWER``              ``when-ready``   when a call is answered (200 OK): ``when-ready``
+                                             once its bot's media pipeline runs (180 Ringing
+                                             until then), ``immediately`` on the INVITE
 ==========================  ===============  ==================================================
 """
 
@@ -41,7 +44,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["SIPConfigError", "SIPServerConfig"]
+__all__ = ["ANSWER_IMMEDIATELY", "ANSWER_WHEN_READY", "SIPConfigError", "SIPServerConfig"]
 
 _HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
 
@@ -128,6 +131,11 @@ _SECONDS_MAX = 0xFFFFFFFF // 1000
 # more worker processes than this is a typo, not a machine
 _WORKERS_MAX = 256
 
+# SIP_ANSWER: once the bot's media runs (the default), or on the INVITE
+ANSWER_WHEN_READY = "when-ready"
+ANSWER_IMMEDIATELY = "immediately"
+_ANSWER_MODES = (ANSWER_WHEN_READY, ANSWER_IMMEDIATELY)
+
 
 def _parse_uint(name: str, value: str, maximum: int = 0xFFFFFFFF) -> int:
     v = value.strip()
@@ -172,6 +180,12 @@ class SIPServerConfig:
             ``max-duration``); ``0`` = no limit.
         workers: Processes that answer calls and run the bots (``1``: this one); more
             use more cores, behind a dispatcher on the one SIP port.
+        answer: ``"when-ready"``: the call's transport answers once its media pipeline
+            runs, so everything the caller says reaches the bot and a bot with
+            ``SIPParams(auto_answer=False)`` may still reject the call.
+            ``"immediately"``: the server answers the INVITE at once (200 OK in about
+            the C library's time); the bot starts after, and caller audio that arrives
+            before its pipeline runs waits in the call's RTP socket.
     """
 
     host: str = "0.0.0.0"
@@ -186,6 +200,7 @@ class SIPServerConfig:
     media_timeout: int = 30
     max_duration: int = 0
     workers: int = 1
+    answer: str = ANSWER_WHEN_READY
 
     @property
     def rtp_port_range_str(self) -> str:
@@ -239,6 +254,11 @@ class SIPServerConfig:
                     "SIP_WORKERS", v, f"expected a number of processes from 1 to {_WORKERS_MAX}"
                 )
             cfg.workers = int(w)
+        if (v := get("SIP_ANSWER")) is not None:
+            mode = v.strip().lower()
+            if mode not in _ANSWER_MODES:
+                raise SIPConfigError("SIP_ANSWER", v, "expected " + " or ".join(_ANSWER_MODES))
+            cfg.answer = mode
         if (v := get("SIP_USER_AGENT")) is not None:
             cfg.user_agent = v.strip()
         if cfg.workers > 1:

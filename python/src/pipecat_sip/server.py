@@ -10,7 +10,8 @@ The agent runs its own GLib main context in its own thread and emits
 ``incoming-call`` there; :class:`SIPServer` takes each call, sends 180 Ringing and
 hands a :class:`~pipecat_sip.call.SIPCall` to a callback on the asyncio loop. The call
 is answered (200 OK) by the call's :class:`~pipecat_sip.transport.SIPTransport` once
-its media pipeline plays.
+its media pipeline plays, or by the server on the INVITE with
+``SIP_ANSWER=immediately`` (:attr:`SIPServerConfig.answer`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from loguru import logger
 
 from pipecat_sip._gi import GLib, load_sip
 from pipecat_sip.call import SIPCall
-from pipecat_sip.config import SIPServerConfig
+from pipecat_sip.config import ANSWER_IMMEDIATELY, SIPServerConfig
 from pipecat_sip.workers import WorkerRole
 
 __all__ = ["SIPServer", "SIPServerError", "guess_public_host"]
@@ -158,7 +159,7 @@ class SIPServer:
         )
 
     def _on_incoming_call(self, _agent: Any, sip_call: Any) -> bool:
-        # Agent thread: take the call, ring, hand it over to asyncio.
+        # Agent thread: take the call, ring (or answer), hand it over to asyncio.
         loop = self._loop
         if loop is None or loop.is_closed():
             return False
@@ -169,10 +170,16 @@ class SIPServer:
         logger.info(
             f"{where}Incoming call {call.call_id} from {call.caller.uri} to {call.callee.uri}"
         )
-        try:
-            call.ring()
-        except Exception as e:
-            logger.warning(f"cannot send 180 Ringing for {call.call_id}: {e}")
+        if self.config.answer == ANSWER_IMMEDIATELY:
+            try:
+                call.answer()
+            except Exception as e:
+                logger.warning(f"cannot answer {call.call_id}: {e}")
+        else:
+            try:
+                call.ring()
+            except Exception as e:
+                logger.warning(f"cannot send 180 Ringing for {call.call_id}: {e}")
         self._calls[call.call_id] = call
         try:
             loop.call_soon_threadsafe(self._deliver, call)

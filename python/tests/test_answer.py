@@ -1,0 +1,53 @@
+"""SIP_ANSWER: when a call is answered (200 OK), while its bot is still starting."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from audio_utils import read_wav, speech_match
+from bots import Recorder, make_bot
+from pipecat_sip.config import ANSWER_IMMEDIATELY, ANSWER_WHEN_READY
+
+pytestmark = pytest.mark.usefixtures("c_parts")
+
+# the bot takes this long before it creates its transport (services connecting, say)
+BOT_START_S = 1.5
+
+
+@pytest.mark.parametrize("answer", [ANSWER_WHEN_READY, ANSWER_IMMEDIATELY])
+async def test_answer_mode(answer, sip_server, baresip, audio):
+    rec = Recorder()
+    echo_bot = make_bot(rec, echo=True)
+    states: list[str] = []
+
+    async def slow_bot(runner_args) -> None:
+        await asyncio.sleep(BOT_START_S / 2)
+        states.append(runner_args.call.state)
+        await asyncio.sleep(BOT_START_S / 2)
+        await echo_bot(runner_args)
+
+    srv = await sip_server(slow_bot, answer=answer)
+    caller = baresip(srv.uri, audio.speech, seconds=30)
+    [r] = await rec.wait_for_calls(1, 15)
+    await asyncio.wait_for(r.disconnected.wait(), 40)
+    await asyncio.wait_for(r.finished.wait(), 15)
+    await caller.wait(3)
+    assert caller.established, caller.log[-2000:]
+    assert r.error is None, r.error
+
+    # Half-way through the bot's start the call rings, or is answered and acknowledged.
+    expected = "ringing" if answer == ANSWER_WHEN_READY else "active"
+    assert states == [expected], states
+
+    # The bot echoes the caller once it runs. Answered when ready, it heard the first
+    # word; answered at once, what came before its pipeline ran was dropped (a live
+    # source that is not playing drops what arrives), and the echo is the live audio.
+    sent, _ = read_wav(audio.speech)
+    heard, _ = read_wav(caller.heard_wav)
+    m = speech_match(sent, heard)
+    print(f"answer={answer}: {m}")
+    assert m.ok, f"heard audio does not match sent: {m}"
+    if answer == ANSWER_WHEN_READY:
+        assert m.good_fraction >= 0.9 and m.lag >= 0, m
