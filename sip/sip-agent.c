@@ -387,14 +387,15 @@ sip_agent_class_init (SipAgentClass * klass)
   /**
    * SipAgent:socket-fd:
    *
-   * A UDP socket, already bound, to use as the SIP socket instead of
-   * binding #SipAgent:host and #SipAgent:port: several agents (worker
-   * processes) can then answer on one public port, each reading what a
-   * dispatcher relays to it on #SipAgent:relay-fd.  Responses and requests
-   * are sent from it, and #SipAgent:bound-port is its port.  The agent
-   * takes the descriptor over and closes it at sip_agent_stop().
-   * #SipAgent:host still says where RTP ports are bound.  Takes effect at
-   * sip_agent_start().  Default: -1 (bind host:port).
+   * A UDP socket (IPv4 or IPv6), already bound, to use as the SIP socket
+   * instead of binding #SipAgent:host and #SipAgent:port: several agents
+   * (worker processes) can then answer on one public port, each reading
+   * what a dispatcher relays to it on #SipAgent:relay-fd.  Responses and
+   * requests are sent from it, and #SipAgent:bound-port is its port.  The
+   * agent takes the descriptor over and closes it at sip_agent_stop();
+   * another kind of socket fails sip_agent_start().  #SipAgent:host still
+   * says where RTP ports are bound.  Takes effect at sip_agent_start().
+   * Default: -1 (bind host:port).
    */
   properties[PROP_SOCKET_FD] = g_param_spec_int ("socket-fd", "Socket fd",
       "Bound UDP socket to use as the SIP socket (-1: bind host:port)",
@@ -406,9 +407,10 @@ sip_agent_class_init (SipAgentClass * klass)
    * reads SIP datagrams from instead of reading its SIP socket: each is
    * the datagram a dispatcher received on the shared SIP socket, prefixed
    * by where it came from: one byte 4 or 6 (IPv4, IPv6), the source port
-   * (2 bytes, network order), the address (4 or 16 bytes), then the SIP
-   * message.  Policy, rport and responses use that source address.  Relayed
-   * datagrams that are too short are dropped.  The agent takes the
+   * (2 bytes, network order), the address (4 or 16 bytes), for IPv6 its
+   * scope id (4 bytes, network order; 0 but for link-local addresses), then
+   * the SIP message.  Policy, rport and responses use that source address.
+   * Relayed datagrams that are too short are dropped.  The agent takes the
    * descriptor over and closes it at sip_agent_stop().  Takes effect at
    * sip_agent_start().  Default: -1 (read the SIP socket).
    */
@@ -1301,27 +1303,39 @@ sip_agent_inject_datagram (SipAgent * agent, GSocketAddress * source,
   g_main_context_unref (context);
 }
 
+/* The longest source prefix of a relayed datagram: version, port, IPv6
+ * address, scope id */
+#define RELAY_PREFIX_MAX_SIZE (1 + 2 + 16 + 4)
+
 /* A datagram read from relay-fd: where it came from, then the SIP message
  * (see #SipAgent:relay-fd).  Returns the source, or NULL if malformed. */
 static GSocketAddress *
 unwrap_relayed (const gchar ** data, gssize * len)
 {
   const guint8 *bytes = (const guint8 *) *data;
-  gsize address_len;
+  gboolean ipv6;
+  gsize prefix_len;
+  guint32 scope_id = 0;
   GInetAddress *ip;
   GSocketAddress *source;
 
   if (*len < 1 || (bytes[0] != 4 && bytes[0] != 6))
     return NULL;
-  address_len = bytes[0] == 4 ? 4 : 16;
-  if ((gsize) * len < 3 + address_len)
+  ipv6 = bytes[0] == 6;
+  prefix_len = ipv6 ? RELAY_PREFIX_MAX_SIZE : 1 + 2 + 4;
+  if ((gsize) * len < prefix_len)
     return NULL;
-  ip = g_inet_address_new_from_bytes (bytes + 3, bytes[0] == 4 ?
-      G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6);
-  source = g_inet_socket_address_new (ip, (bytes[1] << 8) | bytes[2]);
+  if (ipv6)
+    scope_id = (guint32) bytes[19] << 24 | (guint32) bytes[20] << 16 |
+        (guint32) bytes[21] << 8 | bytes[22];
+  ip = g_inet_address_new_from_bytes (bytes + 3, ipv6 ?
+      G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
+  /* a link-local caller is answered on the interface it called from */
+  source = g_object_new (G_TYPE_INET_SOCKET_ADDRESS, "address", ip,
+      "port", (guint) (bytes[1] << 8 | bytes[2]), "scope-id", scope_id, NULL);
   g_object_unref (ip);
-  *data += 3 + address_len;
-  *len -= 3 + address_len;
+  *data += prefix_len;
+  *len -= prefix_len;
   return source;
 }
 
@@ -1330,8 +1344,7 @@ socket_readable (GSocket * socket, GIOCondition condition, gpointer data)
 {
   SipAgent *agent = g_object_ref (data);
   gboolean relayed = socket == agent->relay;
-  /* a relayed datagram carries up to 19 bytes of source address */
-  gsize size = RECEIVE_BUFFER_SIZE + (relayed ? 19 : 0);
+  gsize size = RECEIVE_BUFFER_SIZE + (relayed ? RELAY_PREFIX_MAX_SIZE : 0);
   gchar *buffer = g_malloc (size);
 
   for (guint i = 0; i < 64 && agent->alive; i++) {
@@ -1402,12 +1415,15 @@ uint_from_env (const gchar * name, guint fallback)
   return fallback;
 }
 
-/* Takes over @fd, the value of the property @name: a datagram socket */
+/* Takes over @fd, the value of the property @name: a datagram socket, an
+ * IPv4 or IPv6 UDP one when @udp */
 static GSocket *
-adopt_datagram_socket (gint fd, const gchar * name, GError ** error)
+adopt_datagram_socket (gint fd, const gchar * name, gboolean udp,
+    GError ** error)
 {
   GError *local_error = NULL;
   GSocket *socket = g_socket_new_from_fd (fd, &local_error);
+  GSocketFamily family;
 
   if (socket == NULL) {
     g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG,
@@ -1418,6 +1434,14 @@ adopt_datagram_socket (gint fd, const gchar * name, GError ** error)
   if (g_socket_get_socket_type (socket) != G_SOCKET_TYPE_DATAGRAM) {
     g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG,
         "%s %d is not a datagram socket", name, fd);
+    g_object_unref (socket);
+    return NULL;
+  }
+  /* a datagram socket of IPv4 or IPv6 is UDP */
+  family = g_socket_get_family (socket);
+  if (udp && family != G_SOCKET_FAMILY_IPV4 && family != G_SOCKET_FAMILY_IPV6) {
+    g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG,
+        "%s %d is not a UDP socket (IPv4 or IPv6)", name, fd);
     g_object_unref (socket);
     return NULL;
   }
@@ -1487,14 +1511,14 @@ sip_agent_start (SipAgent * agent, GError ** error)
   if (agent->relay_fd >= 0) {
     gint fd = agent->relay_fd;
     agent->relay_fd = -1;
-    relay = adopt_datagram_socket (fd, "relay-fd", error);
+    relay = adopt_datagram_socket (fd, "relay-fd", FALSE, error);
     if (relay == NULL)
       goto fail;
   }
   if (agent->socket_fd >= 0) {
     gint fd = agent->socket_fd;
     agent->socket_fd = -1;
-    socket = adopt_datagram_socket (fd, "socket-fd", error);
+    socket = adopt_datagram_socket (fd, "socket-fd", TRUE, error);
     if (socket == NULL)
       goto fail;
   } else {

@@ -1139,6 +1139,33 @@ test_drain (void)
   test_agent_free (ta);
 }
 
+/* one end of an AF_UNIX socket pair of @type */
+static gint
+unix_socket (gint type)
+{
+  gint pair[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, type, 0, pair), ==, 0);
+  close (pair[1]);
+  return pair[0];
+}
+
+/* @fd as the value of @property fails sip_agent_start(), with an error
+ * naming the property and saying @why */
+static void
+assert_fd_refused (SipAgent * agent, const gchar * property, gint fd,
+    const gchar * why)
+{
+  GError *error = NULL;
+
+  g_object_set (agent, property, fd, NULL);
+  g_assert_false (sip_agent_start (agent, &error));
+  g_assert_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, property));
+  g_assert_nonnull (strstr (error->message, why));
+  g_error_free (error);
+}
+
 static void
 test_start_errors (void)
 {
@@ -1173,13 +1200,15 @@ test_start_errors (void)
   g_assert_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG);
   g_clear_error (&error);
 
-  /* a descriptor to take over that is no datagram socket */
-  g_object_set (agent, "host", "127.0.0.1", "socket-fd",
-      open ("/dev/null", O_RDONLY), NULL);
-  g_assert_false (sip_agent_start (agent, &error));
-  g_assert_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG);
-  g_assert_nonnull (strstr (error->message, "socket-fd"));
-  g_clear_error (&error);
+  /* descriptors to take over of the wrong kind: no socket, a datagram
+   * socket but no UDP one as the SIP socket, a stream socket as the relay */
+  g_object_set (agent, "host", "127.0.0.1", NULL);
+  assert_fd_refused (agent, "socket-fd", open ("/dev/null", O_RDONLY),
+      "is not a socket");
+  assert_fd_refused (agent, "socket-fd", unix_socket (SOCK_DGRAM),
+      "is not a UDP socket");
+  assert_fd_refused (agent, "relay-fd", unix_socket (SOCK_STREAM),
+      "is not a datagram socket");
   g_object_set (agent, "socket-fd", -1, NULL);
 
   /* started twice */
@@ -1396,40 +1425,79 @@ test_many_calls (void)
  * it reads the shared SIP socket and relays each datagram, prefixed by its
  * source, to one worker; the worker answers through the shared socket. */
 static void
+relay_send_from (gint relay, GSocketAddress * source, const gchar * text)
+{
+  GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (source);
+  GInetAddress *ip = g_inet_socket_address_get_address (inet);
+  gsize ip_len = g_inet_address_get_native_size (ip);
+  guint port = g_inet_socket_address_get_port (inet);
+  guint32 scope_id = ip_len == 16 ? g_inet_socket_address_get_scope_id (inet)
+      : 0;
+  guint8 head[] = { ip_len == 4 ? 4 : 6, port >> 8, port & 0xff };
+  guint8 scope[] = { scope_id >> 24, (scope_id >> 16) & 0xff,
+    (scope_id >> 8) & 0xff, scope_id & 0xff
+  };
+  GByteArray *datagram = g_byte_array_new ();
+
+  g_byte_array_append (datagram, head, sizeof head);
+  g_byte_array_append (datagram, g_inet_address_to_bytes (ip), ip_len);
+  if (ip_len == 16)
+    g_byte_array_append (datagram, scope, sizeof scope);
+  g_byte_array_append (datagram, (const guint8 *) text, strlen (text));
+  g_assert_cmpint (send (relay, datagram->data, datagram->len, 0), ==,
+      (gssize) datagram->len);
+  g_byte_array_unref (datagram);
+}
+
+static void
 relay_send (gint relay, TestPeer * peer, const gchar * text)
 {
-  gsize len = strlen (text);
-  guint8 *datagram = g_malloc (7 + len);
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *source = g_inet_socket_address_new (loopback, peer->port);
 
-  datagram[0] = 4;
-  datagram[1] = peer->port >> 8;
-  datagram[2] = peer->port & 0xff;
-  memcpy (datagram + 3, (guint8[]) { 127, 0, 0, 1 }, 4);
-  memcpy (datagram + 7, text, len);
-  g_assert_cmpint (send (relay, datagram, 7 + len, 0), ==, (gssize) (7 + len));
-  g_free (datagram);
+  relay_send_from (relay, source, text);
+  g_object_unref (source);
+  g_object_unref (loopback);
+}
+
+/* A UDP socket on the loopback address of @family, any free port, which
+ * goes to @port; NULL when there is no such address */
+static GSocket *
+loopback_udp_socket (GSocketFamily family, guint * port)
+{
+  GInetAddress *loopback = g_inet_address_new_loopback (family);
+  GSocketAddress *any_port = g_inet_socket_address_new (loopback, 0);
+  GSocket *socket = g_socket_new (family, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  GSocketAddress *local;
+
+  if (socket && g_socket_bind (socket, any_port, FALSE, NULL)) {
+    local = g_socket_get_local_address (socket, NULL);
+    *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    g_object_unref (local);
+  } else {
+    g_clear_object (&socket);
+  }
+  g_object_unref (any_port);
+  g_object_unref (loopback);
+  return socket;
 }
 
 static void
 test_relayed_datagrams (void)
 {
-  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *any_port = g_inet_socket_address_new (loopback, 0);
-  GSocket *shared = g_socket_new (G_SOCKET_FAMILY_IPV4,
-      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
-  GSocketAddress *local, *source = NULL;
+  guint shared_port;
+  GSocket *shared = loopback_udp_socket (G_SOCKET_FAMILY_IPV4, &shared_port);
+  GSocketAddress *source = NULL;
   TestAgent *ta;
   TestPeer *peer = test_peer_new ();
   TestDialog *d;
-  guint shared_port;
   gint pair[2], relay_fd;
   gchar *req, *resp, *contact, *port_text, *bye, *bye_ok, *sdp;
   gchar buffer[2048];
   SipCall *call;
 
-  g_assert_true (g_socket_bind (shared, any_port, FALSE, NULL));
-  local = g_socket_get_local_address (shared, NULL);
-  shared_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  g_assert_nonnull (shared);
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_DGRAM, 0, pair), ==, 0);
   relay_fd = pair[0];
   ta = test_agent_new (TEST_ANSWER_ANSWER, "socket-fd",
@@ -1500,10 +1568,66 @@ test_relayed_datagrams (void)
   test_agent_free (ta);
   close (relay_fd);
   g_object_unref (source);
-  g_object_unref (local);
   g_object_unref (shared);
-  g_object_unref (any_port);
-  g_object_unref (loopback);
+}
+
+/* An IPv6 caller relayed: its address goes with its scope id (::1 has
+ * none, 0), and the answer goes back to it from the shared socket */
+static void
+test_relayed_ipv6 (void)
+{
+  guint shared_port, caller_port;
+  GSocket *shared = loopback_udp_socket (G_SOCKET_FAMILY_IPV6, &shared_port);
+  GSocket *caller = loopback_udp_socket (G_SOCKET_FAMILY_IPV6, &caller_port);
+  GSocketAddress *caller_address, *from = NULL;
+  TestAgent *ta;
+  gint pair[2];
+  gchar buffer[2048], *req, *rport, *received;
+  gssize len;
+
+  if (shared == NULL || caller == NULL) {
+    g_test_skip ("no IPv6 loopback");
+    g_clear_object (&caller);
+    g_clear_object (&shared);
+    return;
+  }
+  caller_address = g_socket_get_local_address (caller, NULL);
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_DGRAM, 0, pair), ==, 0);
+  ta = test_agent_new (TEST_ANSWER_NONE, "host", "::1", "socket-fd",
+      dup (g_socket_get_fd (shared)), "relay-fd", pair[1], NULL);
+  g_assert_cmpuint (ta->port, ==, shared_port);
+
+  /* a prefix cut inside the scope id is dropped */
+  g_assert_cmpint (send (pair[0], "\x06\x13\xc4\0\0\0\0\0\0\0\0\0\0\0\0"
+          "\0\0\0\x01\0\0", 21, 0), ==, 21);
+  req = g_strdup_printf ("OPTIONS sip:bot@[::1]:%u SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bKv6relay;rport\r\n"
+      "From: <sip:a@[2001:db8::1]>;tag=1\r\nTo: <sip:bot@[::1]>\r\n"
+      "Call-ID: v6relay\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+      shared_port);
+  relay_send_from (pair[0], caller_address, req);
+  g_socket_set_timeout (caller, 2);
+  len = g_socket_receive_from (caller, &from, buffer, sizeof buffer - 1,
+      NULL, NULL);
+  g_assert_cmpint (len, >, 0);
+  buffer[len] = '\0';
+  g_assert_cmpuint (test_msg_status (buffer), ==, 200);
+  g_assert_cmpuint (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS
+          (from)), ==, shared_port);
+  rport = test_msg_header_param (buffer, "Via", "rport");
+  g_assert_cmpuint (g_ascii_strtoull (rport, NULL, 10), ==, caller_port);
+  received = test_msg_header_param (buffer, "Via", "received");
+  g_assert_cmpstr (received, ==, "::1");
+
+  g_free (received);
+  g_free (rport);
+  g_free (req);
+  test_agent_free (ta);
+  close (pair[0]);
+  g_object_unref (from);
+  g_object_unref (caller_address);
+  g_object_unref (caller);
+  g_object_unref (shared);
 }
 
 int
@@ -1544,6 +1668,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/agent/cancel-after-answer", test_cancel_after_answer);
   g_test_add_func ("/sip/agent/many-calls", test_many_calls);
   g_test_add_func ("/sip/agent/relayed-datagrams", test_relayed_datagrams);
+  g_test_add_func ("/sip/agent/relayed-ipv6", test_relayed_ipv6);
 
   return g_test_run ();
 }
