@@ -7,13 +7,16 @@ import asyncio
 import os
 import re
 import signal
+import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from audio_utils import read_wav
 from pipecat_sip.config import SIPConfigError, SIPServerConfig
-from pipecat_sip.workers import worker_for_datagram, worker_share
+from pipecat_sip.workers import _relay_prefix, worker_for_datagram, worker_share
 from test_demo import start_demo
 from test_shutdown import wait_for
 
@@ -82,6 +85,60 @@ def test_a_dialog_goes_to_one_worker():
     # no Call-ID (a keep-alive, garbage): worker 0, which answers or drops it
     assert worker_for_datagram(b"\r\n\r\n", 4) == 0
     assert worker_for_datagram(b"\x00\xff garbage", 4) == 0
+
+
+def test_relay_prefix_names_the_source():
+    assert _relay_prefix(("192.0.2.7", 5060)) == b"\x04\x13\xc4" + bytes([192, 0, 2, 7])
+    # IPv6: the scope id follows the address, so that a link-local caller is answered
+    # on its interface
+    fe80_1 = bytes([0xfe, 0x80] + [0] * 13 + [1])
+    assert _relay_prefix(("fe80::1%eth7", 5060, 0, 7)) == (
+        b"\x06\x13\xc4" + fe80_1 + b"\x00\x00\x00\x07")
+    assert _relay_prefix(("2001:db8::1", 65535, 0, 0)) == (
+        b"\x06\xff\xff" + socket.inet_pton(socket.AF_INET6, "2001:db8::1") + bytes(4))
+
+
+# A worker whose bot starts a program the way ffmpeg or a TTS helper may be started
+# (close_fds=False: every inheritable descriptor and the environment go along); the
+# program says what it got of the worker's.
+_WORKER = """
+import os, subprocess, sys
+from pipecat_sip.workers import worker_role
+role = worker_role()
+print(role.index, role.count, os.get_inheritable(role.sip_fd),
+      os.get_inheritable(role.relay_fd), os.environ.get("PIPECAT_SIP_WORKER", "unset"),
+      flush=True)
+subprocess.run([sys.executable, "-c", sys.argv[1], str(role.sip_fd), str(role.relay_fd)],
+               close_fds=False, check=True)
+"""
+_WORKER_CHILD = """
+import os, sys
+for fd in sys.argv[1:]:
+    try:
+        print(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        print("closed")
+print(os.environ.get("PIPECAT_SIP_WORKER", "unset"))
+"""
+
+
+def test_a_workers_children_get_neither_its_sockets_nor_its_role():
+    sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sip.bind(("127.0.0.1", 0))
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    with sip, ours, theirs:
+        fds = (sip.fileno(), theirs.fileno())
+        sockets = [os.readlink(f"/proc/self/fd/{fd}") for fd in fds]
+        env = dict(os.environ, PIPECAT_SIP_WORKER=f"1/2/{fds[0]}/{fds[1]}/{os.getpid()}")
+        done = subprocess.run([sys.executable, "-c", _WORKER, _WORKER_CHILD], env=env,
+                              pass_fds=fds, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    worker, *child = done.stdout.splitlines()
+    # the worker keeps its sockets (the agent takes them over), not its children
+    assert worker == "1 2 False False unset"
+    assert len(child) == 3
+    assert not set(sockets) & set(child), (sockets, child)
+    assert child[2] == "unset"
 
 
 @pytest.mark.usefixtures("c_parts")

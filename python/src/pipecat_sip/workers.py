@@ -83,9 +83,21 @@ class WorkerRole:
             logger.warning(f"SIP worker {self.index}: cannot tell the dispatcher it is ready: {e}")
 
 
+_role: WorkerRole | None = None
+
+
 def worker_role() -> WorkerRole | None:
-    """The role of this process when a dispatcher started it, else ``None``."""
-    text = os.environ.get(WORKER_ENV)
+    """The role of this process when a dispatcher started it, else ``None``.
+
+    The first call takes the role over: ``PIPECAT_SIP_WORKER`` leaves the environment
+    and the two descriptors are no longer inherited, so that the programs a bot starts
+    (ffmpeg, a TTS helper, Python again) neither hold the SIP socket nor take
+    themselves for workers. Later calls return the same role.
+    """
+    global _role
+    if _role is not None:
+        return _role
+    text = os.environ.pop(WORKER_ENV, None)
     if not text:
         return None
     expected = "expected index/count/sip-fd/relay-fd/dispatcher-pid"
@@ -95,7 +107,13 @@ def worker_role() -> WorkerRole | None:
         raise SIPConfigError(WORKER_ENV, text, expected) from None
     if not (0 <= index < count) or sip_fd < 0 or relay_fd < 0 or pid <= 0:
         raise SIPConfigError(WORKER_ENV, text, expected)
-    return WorkerRole(index, count, sip_fd, relay_fd, pid)
+    try:
+        os.set_inheritable(sip_fd, False)
+        os.set_inheritable(relay_fd, False)
+    except OSError as e:
+        raise SIPConfigError(WORKER_ENV, text, f"a descriptor is not open ({e.strerror})") from None
+    _role = WorkerRole(index, count, sip_fd, relay_fd, pid)
+    return _role
 
 
 def worker_share(config: SIPServerConfig, index: int, count: int) -> SIPServerConfig:
@@ -140,11 +158,17 @@ def worker_for_datagram(datagram: bytes, count: int) -> int:
 
 
 def _relay_prefix(address: tuple[Any, ...]) -> bytes:
-    host, port = address[0], address[1]
-    try:
-        return struct.pack("!BH", 4, port) + socket.inet_pton(socket.AF_INET, host)
-    except OSError:
-        return struct.pack("!BH", 6, port) + socket.inet_pton(socket.AF_INET6, host.split("%")[0])
+    """Where a datagram came from, as the worker's agent reads it ahead of the datagram
+    (``SipAgent:relay-fd``): 4, the port (2 bytes), the IPv4 address; or 6, the port,
+    the IPv6 address (16 bytes), its scope id (4 bytes; a link-local caller is answered
+    on its interface). Numbers in network order. ``address`` is what ``recvfrom``
+    returned: ``(host, port)`` or ``(host, port, flowinfo, scope_id)``."""
+    if len(address) == 2:
+        host, port = address
+        return struct.pack("!BH4s", 4, port, socket.inet_pton(socket.AF_INET, host))
+    host, port, _flowinfo, scope_id = address
+    ip = socket.inet_pton(socket.AF_INET6, host.split("%")[0])
+    return struct.pack("!BH16sI", 6, port, ip, scope_id)
 
 
 class _Worker:
