@@ -42,6 +42,8 @@
 
 #include "sip-private.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 enum
@@ -392,9 +394,9 @@ sip_agent_class_init (SipAgentClass * klass)
    * (worker processes) can then answer on one public port, each reading
    * what a dispatcher relays to it on #SipAgent:relay-fd.  Responses and
    * requests are sent from it, and #SipAgent:bound-port is its port.  The
-   * agent takes the descriptor over and closes it at sip_agent_stop();
-   * another kind of socket fails sip_agent_start().  #SipAgent:host still
-   * says where RTP ports are bound.  Takes effect at sip_agent_start().
+   * agent takes the descriptor over (setting close-on-exec) and closes it
+   * at sip_agent_stop(); another kind of socket fails sip_agent_start().
+   * #SipAgent:host still says where RTP ports are bound.  Takes effect at sip_agent_start().
    * Default: -1 (bind host:port).
    */
   properties[PROP_SOCKET_FD] = g_param_spec_int ("socket-fd", "Socket fd",
@@ -411,8 +413,9 @@ sip_agent_class_init (SipAgentClass * klass)
    * scope id (4 bytes, network order; 0 but for link-local addresses), then
    * the SIP message.  Policy, rport and responses use that source address.
    * Relayed datagrams that are too short are dropped.  The agent takes the
-   * descriptor over and closes it at sip_agent_stop().  Takes effect at
-   * sip_agent_start().  Default: -1 (read the SIP socket).
+   * descriptor over (setting close-on-exec) and closes it at
+   * sip_agent_stop().  Takes effect at sip_agent_start().  Default: -1
+   * (read the SIP socket).
    */
   properties[PROP_RELAY_FD] = g_param_spec_int ("relay-fd", "Relay fd",
       "Datagram socket to read relayed SIP datagrams from (-1: read the SIP "
@@ -1446,6 +1449,10 @@ adopt_datagram_socket (gint fd, const gchar * name, gboolean udp,
     return NULL;
   }
   g_socket_set_blocking (socket, FALSE);
+  /* ours now: programs the application starts later must not hold it */
+  if (fcntl (fd, F_SETFD, FD_CLOEXEC) < 0)
+    g_warning ("%s %d: cannot set close-on-exec: %s", name, fd,
+        g_strerror (errno));
   return socket;
 }
 

@@ -1492,7 +1492,7 @@ test_relayed_datagrams (void)
   TestAgent *ta;
   TestPeer *peer = test_peer_new ();
   TestDialog *d;
-  gint pair[2], relay_fd;
+  gint pair[2], relay_fd, taken_fd, taken_relay_fd;
   gchar *req, *resp, *contact, *port_text, *bye, *bye_ok, *sdp;
   gchar buffer[2048];
   SipCall *call;
@@ -1500,12 +1500,18 @@ test_relayed_datagrams (void)
   g_assert_nonnull (shared);
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_DGRAM, 0, pair), ==, 0);
   relay_fd = pair[0];
-  ta = test_agent_new (TEST_ANSWER_ANSWER, "socket-fd",
-      dup (g_socket_get_fd (shared)), "relay-fd", pair[1], NULL);
-  /* the agent took the descriptors over */
+  taken_fd = dup (g_socket_get_fd (shared));
+  taken_relay_fd = pair[1];
+  g_assert_false (fcntl (taken_fd, F_GETFD) & FD_CLOEXEC);
+  ta = test_agent_new (TEST_ANSWER_ANSWER, "socket-fd", taken_fd,
+      "relay-fd", taken_relay_fd, NULL);
+  /* the agent took the descriptors over, and programs started later do not
+   * get them */
   g_assert_cmpuint (ta->port, ==, shared_port);
   g_object_get (ta->agent, "relay-fd", &pair[1], NULL);
   g_assert_cmpint (pair[1], ==, -1);
+  g_assert_true (fcntl (taken_fd, F_GETFD) & FD_CLOEXEC);
+  g_assert_true (fcntl (taken_relay_fd, F_GETFD) & FD_CLOEXEC);
 
   /* what arrives on the shared socket is the dispatcher's to read */
   d = test_dialog_new (peer, shared_port);
