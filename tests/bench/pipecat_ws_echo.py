@@ -12,18 +12,23 @@ to read the ``connected``/``start`` messages, ``TwilioFrameSerializer`` (8 kHz u
 in base64 JSON; ``auto_hang_up=False`` as there is no Twilio account) and
 ``FastAPIWebsocketTransport`` (``add_wav_header=False``), served by uvicorn with its
 defaults (as ``pipecat.runner.run`` does). The bot is the same :mod:`echo_bot` as
-behind the SIP runner. Prints ``READY`` once listening; SIGTERM ends it::
+behind the SIP runner. ``--workers N`` serves it from N processes accepting on the
+one port, as uvicorn's ``--workers`` does (the SIP runner's ``SIP_WORKERS``
+counterpart). Prints ``READY`` once listening; SIGTERM ends it::
 
-    .venv/bin/python tests/bench/pipecat_ws_echo.py --port 8765
+    .venv/bin/python tests/bench/pipecat_ws_echo.py --port 8765 [--workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
+import socket
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -82,15 +87,67 @@ def make_app(mode: str) -> FastAPI:
     return app
 
 
-async def _serve(server: uvicorn.Server) -> None:
-    task = asyncio.create_task(server.serve())
+def _exit_0(_sig: int, _frame: object) -> None:
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal under the
+    # handler it found: make that an exit with status 0.
+    raise SystemExit(0)
+
+
+async def _serve(server: uvicorn.Server, sockets: list[socket.socket] | None = None,
+                 on_started: Callable[[], None] = lambda: print("READY", flush=True)) -> None:
+    task = asyncio.create_task(server.serve(sockets=sockets))
     while not server.started:
         if task.done():
             await task  # raises what stopped it (port in use, ...)
             raise SystemExit(1)
         await asyncio.sleep(0.05)
-    print("READY", flush=True)
+    on_started()
     await task
+
+
+def _serve_in_processes(config: uvicorn.Config, workers: int) -> None:
+    """Fork ``workers`` processes that accept on one listening socket, as uvicorn's
+    ``--workers`` does; READY once each is serving; SIGTERM/SIGINT stop them all."""
+    sock = config.bind_socket()
+    ready_r, ready_w = os.pipe()
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_r)
+            signal.signal(signal.SIGTERM, _exit_0)
+            server = uvicorn.Server(config)
+            asyncio_run(_serve(server, [sock], lambda: os.write(ready_w, b"r")),
+                        loop_factory=config.get_loop_factory())
+            os._exit(0)
+        children.append(pid)
+    os.close(ready_w)
+    started = 0
+    while started < workers:
+        got = os.read(ready_r, workers)
+        if not got:  # a worker died before it served
+            for pid in children:
+                os.kill(pid, signal.SIGTERM)
+            raise SystemExit(1)
+        started += len(got)
+    print("READY", flush=True)
+
+    def _stop(_sig: int, _frame: object) -> None:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    for pid in children:
+        while True:
+            try:
+                os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,17 +157,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default="127.0.0.1", help="listen address")
     p.add_argument("--bot", choices=("echo", "bargein"), default="echo", help="bot mode")
     p.add_argument("--log-level", default="WARNING", help="loguru level (WARNING: quiet under load)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes accepting on the one port (uvicorn's --workers); 1: this one")
     args = p.parse_args(argv)
     logger.remove()
     logger.add(sys.stderr, level=args.log_level)
     config = uvicorn.Config(make_app(args.bot), host=args.host, port=args.port, log_level="warning")
+    if args.workers > 1:
+        _serve_in_processes(config, args.workers)
+        return
     server = uvicorn.Server(config)
-    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal under the
-    # handler it found: make that an exit with status 0.
-    def _exit(_sig: int, _frame: object) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGTERM, _exit_0)
     # The event loop uvicorn.run() (Pipecat's runner) would use: uvloop when installed.
     asyncio_run(_serve(server), loop_factory=config.get_loop_factory())
 

@@ -24,7 +24,8 @@ Environment: BENCH_QUICK=1; BENCH_BUDGET (seconds); BENCH_SYSTEMS (comma list of
 the keys above); BENCH_PY_STEPS (comma list of numbers of calls for the Python
 level and its websocket reference, instead of the mode's own); BENCH_PY_DIR (where the Python programs are, default
 tests/bench); BENCH_PYTHON (interpreter for them, default .venv/bin/python);
-BENCH_PY_WORKERS (the Python level's SIP_WORKERS, default one per core);
+BENCH_PY_WORKERS (the Python level's SIP_WORKERS and the websocket reference's
+processes, default one per core);
 GST_SIP_BUILDDIR (default build/).
 """
 
@@ -260,8 +261,9 @@ SYSTEMS = {
          BUILD / "tests" / "bench" / "sip-loadgen", Path(PYTHON)],
         rate=20, reference="ws"),
     "ws": System(
-        "ws", "Pipecat websocket (FastAPI + Twilio serializer + echo bot)",
-        lambda port, n: [PYTHON, str(PY_DIR / "pipecat_ws_echo.py"), "--port", str(port)],
+        "ws", f"Pipecat websocket (FastAPI + Twilio serializer + echo bot, {PY_WORKERS} workers)",
+        lambda port, n: [PYTHON, str(PY_DIR / "pipecat_ws_echo.py"), "--port", str(port),
+                         "--workers", str(PY_WORKERS)],
         lambda port, n, dur, rate: [
             PYTHON, str(PY_DIR / "ws_loadgen.py"), "--target", f"127.0.0.1:{port}",
             "--calls", str(n), "--duration", str(dur)],
