@@ -225,6 +225,24 @@ def procs(workdir):
     ps.dump()   # shown by pytest when the test failed
 
 
+@pytest.fixture
+def netpair():
+    """Two network namespaces joined by a veth pair (netns.NetPair), deleted after the
+    test; skipped without root."""
+    from netns import NetPair, have_root_netns
+
+    why = have_root_netns()
+    if why:
+        pytest.skip(f"network namespace tests: {why}")
+    pair = NetPair()
+    try:
+        pair.create()
+        yield pair
+    finally:
+        left = pair.delete()
+        assert not left, f"could not delete network namespaces {left}"
+
+
 # ------------------------------------------------------------------ gst-sip server side
 
 

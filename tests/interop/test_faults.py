@@ -25,7 +25,7 @@ import pytest
 from audio import compare_segmental
 from conftest import (HERE, LOCALHOST, PIPELINES, base_env, free_udp_port, free_udp_range,
                       parse_structure_fields, sip_lib_env)
-from netns import NetPair, have_root_netns, loss_ruleset, payload_starts
+from netns import loss_ruleset, payload_starts
 
 PYTHON = "/usr/bin/python3"
 CALLER = HERE / "sipcaller.py"
@@ -44,20 +44,6 @@ LOSSY_MIN_CORRELATION = 0.50
 LOSS_PERCENT = 5
 JITTER_MS = 30          # each RTP packet leaves 0..2*JITTER_MS late (like netem "delay X 30ms")
 REORDER = 0.02          # and is swapped with the next one with this probability
-
-
-@pytest.fixture
-def netpair():
-    why = have_root_netns()
-    if why:
-        pytest.skip(f"network namespace tests: {why}")
-    pair = NetPair()
-    try:
-        pair.create()
-        yield pair
-    finally:
-        left = pair.delete()
-        assert not left, f"could not delete network namespaces {left}"
 
 
 def _wait(cond, timeout, what):
