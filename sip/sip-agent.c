@@ -396,8 +396,8 @@ sip_agent_class_init (SipAgentClass * klass)
    * requests are sent from it, and #SipAgent:bound-port is its port.  The
    * agent takes the descriptor over (setting close-on-exec) and closes it
    * at sip_agent_stop(); another kind of socket fails sip_agent_start().
-   * #SipAgent:host still says where RTP ports are bound.  Takes effect at sip_agent_start().
-   * Default: -1 (bind host:port).
+   * #SipAgent:host still says where RTP ports are bound.  Takes effect at
+   * sip_agent_start().  Default: -1 (bind host:port).
    */
   properties[PROP_SOCKET_FD] = g_param_spec_int ("socket-fd", "Socket fd",
       "Bound UDP socket to use as the SIP socket (-1: bind host:port)",
@@ -1444,9 +1444,10 @@ adopt_datagram_socket (gint fd, const gchar * name, gboolean udp,
     g_object_unref (socket);
     return NULL;
   }
-  /* a datagram socket of IPv4 or IPv6 is UDP */
   family = g_socket_get_family (socket);
-  if (udp && family != G_SOCKET_FAMILY_IPV4 && family != G_SOCKET_FAMILY_IPV6) {
+  if (udp && ((family != G_SOCKET_FAMILY_IPV4
+              && family != G_SOCKET_FAMILY_IPV6)
+          || g_socket_get_protocol (socket) != G_SOCKET_PROTOCOL_UDP)) {
     g_set_error (error, SIP_AGENT_ERROR, SIP_AGENT_ERROR_CONFIG,
         "%s %d is not a UDP socket (IPv4 or IPv6)", name, fd);
     g_object_unref (socket);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -51,3 +52,24 @@ async def test_answer_mode(answer, sip_server, baresip, audio):
     assert m.ok, f"heard audio does not match sent: {m}"
     if answer == ANSWER_WHEN_READY:
         assert m.good_fraction >= 0.9 and m.lag >= 0, m
+
+
+async def test_a_bot_that_rejects_an_answered_call_hangs_it_up(sip_server, baresip, audio):
+    # A screening bot written for when-ready (reject() before the answer) under
+    # SIP_ANSWER=immediately: the call is up already, so it ends with a BYE.
+    rejected = asyncio.Event()
+
+    async def screening_bot(runner_args) -> None:
+        runner_args.call.reject(403)
+        rejected.set()
+
+    srv = await sip_server(screening_bot, answer=ANSWER_IMMEDIATELY)
+    caller = baresip(srv.uri, audio.speech, seconds=30)
+    await asyncio.wait_for(rejected.wait(), 15)
+    await caller.wait_call_end(10)
+    log = caller.log
+    await caller.wait(3)
+    assert caller.established, log[-2000:]
+    # hung up within 10 s of a 30 s call, by the server (a BYE), not refused
+    assert re.search(r"terminated \(duration|session closed", log), log[-2000:]
+    assert "403" not in log, log[-2000:]

@@ -24,9 +24,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import select
 import signal
 import socket
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -107,47 +109,59 @@ async def _serve(server: uvicorn.Server, sockets: list[socket.socket] | None = N
 
 def _serve_in_processes(config: uvicorn.Config, workers: int) -> None:
     """Fork ``workers`` processes that accept on one listening socket, as uvicorn's
-    ``--workers`` does; READY once each is serving; SIGTERM/SIGINT stop them all."""
+    ``--workers`` does; READY once each is serving; SIGTERM/SIGINT stop them all, and
+    one that exits stops the others."""
     sock = config.bind_socket()
     ready_r, ready_w = os.pipe()
-    children: list[int] = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            os.close(ready_r)
-            signal.signal(signal.SIGTERM, _exit_0)
-            server = uvicorn.Server(config)
-            asyncio_run(_serve(server, [sock], lambda: os.write(ready_w, b"r")),
-                        loop_factory=config.get_loop_factory())
-            os._exit(0)
-        children.append(pid)
-    os.close(ready_w)
-    started = 0
-    while started < workers:
-        got = os.read(ready_r, workers)
-        if not got:  # a worker died before it served
-            for pid in children:
-                os.kill(pid, signal.SIGTERM)
-            raise SystemExit(1)
-        started += len(got)
-    print("READY", flush=True)
+    children: set[int] = set()
 
-    def _stop(_sig: int, _frame: object) -> None:
+    def _stop(_sig: int = 0, _frame: object = None) -> None:
         for pid in children:
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
 
+    # before the fork: a signal during start-up must reach the children too
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    for pid in children:
-        while True:
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
             try:
-                os.waitpid(pid, 0)
-                break
-            except InterruptedError:
-                continue
+                os.close(ready_r)
+                signal.signal(signal.SIGTERM, _exit_0)
+                signal.signal(signal.SIGINT, _exit_0)
+                asyncio_run(_serve(uvicorn.Server(config), [sock],
+                                   lambda: os.write(ready_w, b"r") and None),
+                            loop_factory=config.get_loop_factory())
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 1
+            finally:
+                os._exit(code)  # never the parent's exit handlers
+        children.add(pid)
+    os.close(ready_w)
+    started, ready_open = 0, True
+    while children:
+        if ready_open:
+            readable, _, _ = select.select([ready_r], [], [], 0.1)
+            if readable:
+                got = os.read(ready_r, workers)
+                ready_open = bool(got)
+                started += len(got)
+                if got and started == workers:
+                    print("READY", flush=True)
+        else:
+            time.sleep(0.1)
+        pid, _status = os.waitpid(-1, os.WNOHANG)
+        if pid:
+            children.discard(pid)
+            _stop()  # one gone (died, or stopped by a signal): stop the rest
+    os.close(ready_r)
+    if started < workers:
+        raise SystemExit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

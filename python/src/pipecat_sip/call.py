@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from loguru import logger
+
 __all__ = ["NameAddr", "SIPCall", "parse_name_addr"]
 
 
@@ -280,11 +282,22 @@ class SIPCall:
     def reject(self, status_code: int = 486) -> None:
         """Reject an unanswered call with a final response (e.g. 486, 603).
 
+        A call answered already (``SIP_ANSWER=immediately``) cannot be rejected any
+        more: it is hung up (BYE) instead, with a warning.
+
         Args:
             status_code: SIP status code.
         """
-        if self.sip_call is not None:
-            self.sip_call.reject(status_code)
+        if self.sip_call is None:
+            return
+        if self.state in ("answered", "active"):
+            logger.warning(
+                f"call {self.call_id} was answered already (SIP_ANSWER=immediately?): "
+                f"hanging up instead of rejecting it with {status_code}"
+            )
+            self.sip_call.hangup()
+            return
+        self.sip_call.reject(status_code)
 
     def hangup(self) -> None:
         """Hang up now: BYE for an answered call, a final error response otherwise."""

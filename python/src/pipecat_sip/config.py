@@ -43,6 +43,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 __all__ = ["ANSWER_IMMEDIATELY", "ANSWER_WHEN_READY", "SIPConfigError", "SIPServerConfig"]
 
@@ -132,9 +133,9 @@ _SECONDS_MAX = 0xFFFFFFFF // 1000
 _WORKERS_MAX = 256
 
 # SIP_ANSWER: once the bot's media runs (the default), or on the INVITE
-ANSWER_WHEN_READY = "when-ready"
-ANSWER_IMMEDIATELY = "immediately"
-_ANSWER_MODES = (ANSWER_WHEN_READY, ANSWER_IMMEDIATELY)
+ANSWER_WHEN_READY: Literal["when-ready"] = "when-ready"
+ANSWER_IMMEDIATELY: Literal["immediately"] = "immediately"
+ANSWER_MODES = (ANSWER_WHEN_READY, ANSWER_IMMEDIATELY)
 
 
 def _parse_uint(name: str, value: str, maximum: int = 0xFFFFFFFF) -> int:
@@ -185,7 +186,8 @@ class SIPServerConfig:
             ``SIPParams(auto_answer=False)`` may still reject the call.
             ``"immediately"``: the server answers the INVITE at once (200 OK in about
             the C library's time); the bot starts after, and caller audio that arrives
-            before its pipeline runs waits in the call's RTP socket.
+            before its pipeline runs is dropped. ``media_timeout`` and
+            ``max_duration`` count from when the bot's pipeline takes the call.
     """
 
     host: str = "0.0.0.0"
@@ -200,7 +202,7 @@ class SIPServerConfig:
     media_timeout: int = 30
     max_duration: int = 0
     workers: int = 1
-    answer: str = ANSWER_WHEN_READY
+    answer: Literal["when-ready", "immediately"] = ANSWER_WHEN_READY
 
     @property
     def rtp_port_range_str(self) -> str:
@@ -256,9 +258,9 @@ class SIPServerConfig:
             cfg.workers = int(w)
         if (v := get("SIP_ANSWER")) is not None:
             mode = v.strip().lower()
-            if mode not in _ANSWER_MODES:
-                raise SIPConfigError("SIP_ANSWER", v, "expected " + " or ".join(_ANSWER_MODES))
-            cfg.answer = mode
+            if mode not in ANSWER_MODES:
+                raise SIPConfigError("SIP_ANSWER", v, "expected " + " or ".join(ANSWER_MODES))
+            cfg.answer = mode  # type: ignore[assignment]  # checked just above
         if (v := get("SIP_USER_AGENT")) is not None:
             cfg.user_agent = v.strip()
         if cfg.workers > 1:

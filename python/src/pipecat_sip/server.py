@@ -25,7 +25,7 @@ from loguru import logger
 
 from pipecat_sip._gi import GLib, load_sip
 from pipecat_sip.call import SIPCall
-from pipecat_sip.config import ANSWER_IMMEDIATELY, SIPServerConfig
+from pipecat_sip.config import ANSWER_IMMEDIATELY, ANSWER_MODES, SIPServerConfig
 from pipecat_sip.workers import WorkerRole
 
 __all__ = ["SIPServer", "SIPServerError", "guess_public_host"]
@@ -121,6 +121,11 @@ class SIPServer:
         """
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
+        if self.config.answer not in ANSWER_MODES:
+            raise SIPServerError(
+                f"SIPServerConfig.answer={self.config.answer!r}: expected "
+                + " or ".join(ANSWER_MODES)
+            )
         try:
             Sip = load_sip()
         except Exception as e:
@@ -170,6 +175,12 @@ class SIPServer:
         logger.info(
             f"{where}Incoming call {call.call_id} from {call.caller.uri} to {call.callee.uri}"
         )
+        self._calls[call.call_id] = call
+        try:
+            loop.call_soon_threadsafe(self._deliver, call)
+        except RuntimeError:
+            return False
+        # answered only once the loop owns the call (a call refused above is rejected)
         if self.config.answer == ANSWER_IMMEDIATELY:
             try:
                 call.answer()
@@ -180,11 +191,6 @@ class SIPServer:
                 call.ring()
             except Exception as e:
                 logger.warning(f"cannot send 180 Ringing for {call.call_id}: {e}")
-        self._calls[call.call_id] = call
-        try:
-            loop.call_soon_threadsafe(self._deliver, call)
-        except RuntimeError:
-            return False
         return True
 
     def _deliver(self, call: SIPCall) -> None:

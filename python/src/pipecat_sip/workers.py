@@ -97,7 +97,7 @@ def worker_role() -> WorkerRole | None:
     global _role
     if _role is not None:
         return _role
-    text = os.environ.pop(WORKER_ENV, None)
+    text = os.environ.get(WORKER_ENV)
     if not text:
         return None
     expected = "expected index/count/sip-fd/relay-fd/dispatcher-pid"
@@ -113,6 +113,7 @@ def worker_role() -> WorkerRole | None:
     except OSError as e:
         raise SIPConfigError(WORKER_ENV, text, f"a descriptor is not open ({e.strerror})") from None
     _role = WorkerRole(index, count, sip_fd, relay_fd, pid)
+    del os.environ[WORKER_ENV]
     return _role
 
 
@@ -158,11 +159,16 @@ def worker_for_datagram(datagram: bytes, count: int) -> int:
 
 
 def _relay_prefix(address: tuple[Any, ...]) -> bytes:
-    """Where a datagram came from, as the worker's agent reads it ahead of the datagram
-    (``SipAgent:relay-fd``): 4, the port (2 bytes), the IPv4 address; or 6, the port,
-    the IPv6 address (16 bytes), its scope id (4 bytes; a link-local caller is answered
-    on its interface). Numbers in network order. ``address`` is what ``recvfrom``
-    returned: ``(host, port)`` or ``(host, port, flowinfo, scope_id)``."""
+    """The source prefix of a relayed datagram (``SipAgent:relay-fd``).
+
+    4, the port (2 bytes), the IPv4 address; or 6, the port, the IPv6 address (16
+    bytes), its scope id (4 bytes; a link-local caller is answered on its interface).
+    Numbers in network order.
+
+    Args:
+        address: What ``recvfrom`` returned: ``(host, port)`` or
+            ``(host, port, flowinfo, scope_id)``.
+    """
     if len(address) == 2:
         host, port = address
         return struct.pack("!BH4s", 4, port, socket.inet_pton(socket.AF_INET, host))
