@@ -1623,6 +1623,9 @@ gst_sip_src_call_state_changed (SipCall * call, SipCallState state,
   gboolean post_answered = FALSE, post_ended = FALSE, now_active = FALSE;
   const gchar *own_reason = NULL;
   GstSipCallMedia *media = NULL;
+  /* max-duration counts from the 200 OK, also for a call answered before
+   * it was handed to us (read before our lock: the call has its own) */
+  gint64 answered_time = sip_call_get_answered_time (call);
 
   g_mutex_lock (&self->lock);
   if (self->call != call) {
@@ -1632,7 +1635,8 @@ gst_sip_src_call_state_changed (SipCall * call, SipCallState state,
   if ((state == SIP_CALL_STATE_ANSWERED || state == SIP_CALL_STATE_ACTIVE)
       && !self->answered_posted) {
     self->answered_posted = TRUE;
-    self->answered_time = g_get_monotonic_time ();
+    self->answered_time =
+        answered_time ? answered_time : g_get_monotonic_time ();
     post_answered = TRUE;
   } else if (state == SIP_CALL_STATE_ENDED && !self->ended_posted) {
     self->ended_posted = TRUE;

@@ -873,6 +873,9 @@ do_answer (SipCall * call)
   set_sdp_body (ok, sdp);
   g_free (sdp);
   sip_message_get_cseq_number (req, &cseq);
+  g_mutex_lock (&call->lock);
+  call->answered_time = g_get_monotonic_time ();
+  g_mutex_unlock (&call->lock);
   start_ok_retransmission (call, agent, ok, cseq);
   sip_transaction_respond (call->invite, ok);
   release_invite (call);
@@ -1398,6 +1401,28 @@ sip_call_get_pcmu_pt (SipCall * call)
   pt = call->pcmu_pt;
   g_mutex_unlock (&call->lock);
   return pt;
+}
+
+/**
+ * sip_call_get_answered_time:
+ * @call: a #SipCall
+ *
+ * When the call was answered: the g_get_monotonic_time() at which its
+ * 200 OK was sent.  A call's duration counts from it, also when its media
+ * pipeline takes the call later.
+ *
+ * Returns: microseconds of the monotonic clock, 0 before the answer
+ */
+gint64
+sip_call_get_answered_time (SipCall * call)
+{
+  gint64 t;
+
+  g_return_val_if_fail (SIP_IS_CALL (call), 0);
+  g_mutex_lock (&call->lock);
+  t = call->answered_time;
+  g_mutex_unlock (&call->lock);
+  return t;
 }
 
 /**

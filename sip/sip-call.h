@@ -40,6 +40,7 @@ GHashTable *sip_call_get_headers (SipCall * call);
 
 SipCallState sip_call_get_state (SipCall * call);
 const gchar *sip_call_get_end_reason (SipCall * call);
+gint64 sip_call_get_answered_time (SipCall * call);
 
 /* Media negotiated by SDP offer/answer */
 gchar *sip_call_get_remote_rtp_address (SipCall * call);

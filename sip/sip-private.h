@@ -87,6 +87,7 @@ struct _SipCall
   gint telephone_event_pt;
   gint pcmu_pt;
   gboolean on_hold;
+  gint64 answered_time;         /* monotonic time of the 200 OK, 0 before */
 
   /* the dialog (RFC 3261 12): agent thread only */
   gchar *dialog_id;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 
 import pytest
 
@@ -73,3 +74,27 @@ async def test_a_bot_that_rejects_an_answered_call_hangs_it_up(sip_server, bares
     # hung up within 10 s of a 30 s call, by the server (a BYE), not refused
     assert re.search(r"terminated \(duration|session closed", log), log[-2000:]
     assert "403" not in log, log[-2000:]
+
+
+async def test_max_duration_counts_from_the_early_answer(sip_server, baresip, audio):
+    # SIP_MAX_DURATION=2 with a bot that takes 3 s to start: the call was answered
+    # before the bot started, so the limit is already over when its pipeline takes
+    # the call (counting from there instead, it would end 5 s after the answer).
+    rec = Recorder()
+    echo_bot = make_bot(rec, echo=True)
+    entered: list[float] = []
+
+    async def slow_bot(runner_args) -> None:
+        entered.append(time.monotonic())  # after the answer
+        await asyncio.sleep(3)
+        await echo_bot(runner_args)
+
+    srv = await sip_server(slow_bot, answer=ANSWER_IMMEDIATELY, max_duration=2)
+    caller = baresip(srv.uri, audio.speech, seconds=30)
+    [r] = await rec.wait_for_calls(1, 15)
+    await asyncio.wait_for(r.disconnected.wait(), 15)
+    await asyncio.wait_for(r.finished.wait(), 15)
+    await caller.wait(3)
+    assert r.end_reason == "max-duration", r.end_reason
+    ended_after = r.disconnected_at - entered[0]
+    assert ended_after < 4.5, f"ended {ended_after:.1f} s after the answer"

@@ -475,6 +475,7 @@ test_retransmitted_invite (void)
   gchar *ringing = send_invite (ta, peer, d, NULL, 180);
   gchar *again, *tag, *ok, *bye, *resp, *bye_cseq, *bye_to, *bye_from;
   SipCall *call = test_agent_pop_call (ta, WAIT);
+  gint64 before_answer, answered;
   gchar *sdp = test_sdp_offer (40000, "0 8 101",
       "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n");
   gchar *invite = test_dialog_request (d, "INVITE", d->invite_branch, 0,
@@ -494,12 +495,18 @@ test_retransmitted_invite (void)
   g_assert_cmpstr (tag, ==, d->to_tag);
   g_assert_cmpint (g_atomic_int_get (&ta->incoming_count), ==, 1);
 
-  /* answered from this (another) thread */
+  /* answered from this (another) thread; its time is when the 200 left */
+  g_assert_cmpint (sip_call_get_answered_time (call), ==, 0);
+  before_answer = g_get_monotonic_time ();
   sip_call_answer (call);
   ok = test_peer_recv_response (peer, WAIT, 200);
   g_assert_nonnull (ok);
+  answered = sip_call_get_answered_time (call);
+  g_assert_cmpint (answered, >=, before_answer);
+  g_assert_cmpint (answered, <=, g_get_monotonic_time ());
   send_ack (peer, d, ta->port, NULL);
   assert_state_event (ta, call, SIP_CALL_STATE_ACTIVE);
+  g_assert_cmpint (sip_call_get_answered_time (call), ==, answered);
 
   /* we hang up: BYE in the dialog */
   sip_call_hangup (call);

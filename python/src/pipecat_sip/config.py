@@ -186,8 +186,8 @@ class SIPServerConfig:
             ``SIPParams(auto_answer=False)`` may still reject the call.
             ``"immediately"``: the server answers the INVITE at once (200 OK in about
             the C library's time); the bot starts after, and caller audio that arrives
-            before its pipeline runs is dropped. ``media_timeout`` and
-            ``max_duration`` count from when the bot's pipeline takes the call.
+            before its pipeline runs is dropped. ``max_duration`` still counts from
+            the answer; ``media_timeout`` from when the bot's pipeline takes the call.
     """
 
     host: str = "0.0.0.0"
