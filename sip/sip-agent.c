@@ -684,12 +684,11 @@ local_address_for (SipAgent * agent, GSocketAddress * peer)
       (G_INET_SOCKET_ADDRESS (peer)));
   probe = g_socket_new (g_inet_address_get_family (peer_ip),
       G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
-  /* a link-local peer is reached through its interface: keep its scope id */
+  /* a link-local peer is reached through its interface: keep its scope id
+   * (always 0 for IPv4, where it is not used) */
   peer_address = g_object_new (G_TYPE_INET_SOCKET_ADDRESS, "address", peer_ip,
       "port", sip_socket_address_get_port (peer), "scope-id",
-      g_inet_address_get_family (peer_ip) == G_SOCKET_FAMILY_IPV6 ?
-      g_inet_socket_address_get_scope_id (G_INET_SOCKET_ADDRESS (peer)) : 0,
-      NULL);
+      g_inet_socket_address_get_scope_id (G_INET_SOCKET_ADDRESS (peer)), NULL);
   if (probe && g_socket_connect (probe, peer_address, NULL, NULL)
       && (local = g_socket_get_local_address (probe, NULL)) != NULL) {
     address = sip_socket_address_get_ip (local);

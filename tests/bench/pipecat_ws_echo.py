@@ -133,8 +133,11 @@ def _serve_in_processes(config: uvicorn.Config, workers: int) -> None:
                 os.close(ready_r)
                 signal.signal(signal.SIGTERM, _exit_0)
                 signal.signal(signal.SIGINT, _exit_0)
-                asyncio_run(_serve(uvicorn.Server(config), [sock],
-                                   lambda: os.write(ready_w, b"r") and None),
+
+                def _tell_ready() -> None:
+                    os.write(ready_w, b"r")
+
+                asyncio_run(_serve(uvicorn.Server(config), [sock], _tell_ready),
                             loop_factory=config.get_loop_factory())
                 code = 0
             except SystemExit as e:
