@@ -98,3 +98,32 @@ async def test_max_duration_counts_from_the_early_answer(sip_server, baresip, au
     assert r.end_reason == "max-duration", r.end_reason
     ended_after = r.disconnected_at - entered[0]
     assert ended_after < 4.5, f"ended {ended_after:.1f} s after the answer"
+
+
+async def test_a_caller_who_hangs_up_before_the_bot_starts(sip_server, baresip, audio):
+    # SIP_ANSWER=immediately: the caller hangs up (BYE) 2 s into the call, while the
+    # bot is still starting. Once it does start, its transport reports the call over
+    # at once, the bot ends, and no pipeline is left running.
+    from pipecat_sip import media
+
+    rec = Recorder()
+    echo_bot = make_bot(rec, echo=True)
+
+    async def slow_bot(runner_args) -> None:
+        await asyncio.sleep(4)
+        assert runner_args.call.state == "ended", runner_args.call.state
+        await echo_bot(runner_args)
+
+    srv = await sip_server(slow_bot, answer=ANSWER_IMMEDIATELY)
+    caller = baresip(srv.uri, audio.speech, seconds=2)
+    [r] = await rec.wait_for_calls(1, 15)
+    started = time.monotonic()
+    await asyncio.wait_for(r.disconnected.wait(), 5)
+    await asyncio.wait_for(r.finished.wait(), 10)
+    await caller.wait(3)
+    assert caller.established, caller.log[-2000:]
+    assert r.error is None, r.error
+    assert r.end_reason == "remote-bye", r.end_reason
+    assert r.disconnected_at - started < 2, "the bot was told late that the call ended"
+    assert srv.server.active_calls == 0
+    assert not [m for m in media._live if not m._stopped]

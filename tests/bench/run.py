@@ -475,12 +475,17 @@ def bargein_run(system: str, runs: int) -> Optional[dict]:
     return Proc(argv, f"bargein-{system}.log").finish(30 + 15 * runs, 5)
 
 
-def pipecat_alone_run(n: int, duration: float) -> Optional[dict]:
-    """CPU of the same echo bot with no I/O at all (pipecat_null_echo.py), N calls:
-    the least any Pipecat transport can cost with it."""
+# Input frame lengths of the Pipecat pipelines compared: SIPParams' default for the
+# Python level; a Twilio media message (20 ms) for the websocket reference.
+SIP_FRAME_MS, TWILIO_FRAME_MS = 40, 20
+
+
+def pipecat_alone_run(n: int, duration: float, frame_ms: int) -> Optional[dict]:
+    """CPU of the same echo bot with no I/O at all (pipecat_null_echo.py), N calls
+    fed ``frame_ms`` frames: the least any Pipecat transport can cost with it."""
     argv = [PYTHON, str(PY_DIR / "pipecat_null_echo.py"), "--calls", str(n),
-            "--duration", str(duration)]
-    return Proc(argv, f"pipecat-alone-{n}.log").finish(40 + duration + n / 10, 5)
+            "--duration", str(duration), "--frame-ms", str(frame_ms)]
+    return Proc(argv, f"pipecat-alone-{n}-{frame_ms}ms.log").finish(40 + duration + n / 10, 5)
 
 
 def est_cost(sys_: System, n: int, duration: float) -> float:
@@ -596,7 +601,7 @@ def fmt_ratio(v: Optional[float]) -> str:
 
 
 def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
-           bargein: dict[str, dict], alone: Optional[dict] = None) -> str:
+           bargein: dict[str, dict], alone: Optional[dict[int, dict]] = None) -> str:
     """Write RESULTS.md; return the summary line."""
     c, fl = pair(runs, "c", "floor")
     py, ws = pair(runs, "python", "ws")
@@ -628,10 +633,19 @@ def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
     lines.append(f"| ... N compared below | {c.calls if c else '-'} | {fl.calls if fl else '-'} | "
                  f"| {py.calls if py else '-'} | {ws.calls if ws else '-'} | |")
     row("server CPU per call (% of one core)", lambda r: r.cpu_per_call, 3)
-    if alone and ws and alone.get("calls") == ws.calls:
-        va, vw = alone["cpu_per_call_pct"], ws.cpu_per_call
-        lines.append(f"| ... of which Pipecat alone: the same bot, no I/O (pipecat_null_echo.py) "
-                     f"| | | | {fmt(va, 3)} | | {fmt_ratio(ratio(va, vw))} |")
+    alone_py, alone_ws = ((alone or {}).get(ms) for ms in (SIP_FRAME_MS, TWILIO_FRAME_MS))
+    if alone_py and py and ws and alone_py.get("calls") == ws.calls:
+        # Pipecat's pipeline at each transport's frame length, and what is left: the
+        # transport's own cost (sockets, codecs, GStreamer, the glue into Pipecat)
+        va = alone_py["cpu_per_call_pct"]
+        vb = alone_ws["cpu_per_call_pct"] if alone_ws else None
+        lines.append(f"| ... of which Pipecat alone: the same bot, no I/O (pipecat_null_echo.py), "
+                     f"{SIP_FRAME_MS} ms frames (SIPParams) / {TWILIO_FRAME_MS} ms (Twilio's) "
+                     f"| | | | {fmt(va, 3)} | {fmt(vb, 3)} | {fmt_ratio(ratio(va, ws.cpu_per_call))} |")
+        tp = py.cpu_per_call - va
+        tw = ws.cpu_per_call - vb if vb is not None else None
+        lines.append(f"| ... the rest: the transport's own cost (CPU per call - Pipecat alone) "
+                     f"| | | | {fmt(tp, 3)} | {fmt(tw, 3)} | {fmt_ratio(ratio(tp, tw))} |")
     row("memory per call (PSS, kB)", lambda r: r.mem_per_call_kb, 0)
     row("threads per call", lambda r: (r.threads_loaded - r.threads_idle) / r.calls, 1)
     row("loss (%)", lambda r: r.result.get("loss_pct"), 3)
@@ -720,7 +734,7 @@ def main() -> int:
         c_share, lat, bargein_runs, bargein_reserve = 0.45, (20.0, 4.0, 1.0), 2, 26
     else:
         duration, c_steps, py_steps = 10.0, [50, 100, 200, 300, 400, 500, 600, 800, 1000], \
-            [5, 20, 50, 100, 150]
+            [5, 20, 50, 75, 100, 150]
         c_share, lat, bargein_runs, bargein_reserve = 0.5, (20.0, 10.0, 2.0), 5, 60
     if os.environ.get("BENCH_PY_STEPS"):  # e.g. 20,50,100: a Python-only measurement
         py_steps = [int(n) for n in os.environ["BENCH_PY_STEPS"].split(",") if n.strip()]
@@ -744,16 +758,20 @@ def main() -> int:
         if not group:
             continue
         more = i == 0 and any(k in systems for k in pairs[1])
-        reserve = 10 + (bargein_reserve + 20 if "python" in systems and "ws" in systems else 0)
+        reserve = 10 + (bargein_reserve + 35 if "python" in systems and "ws" in systems else 0)
         share = left() * c_share if more else left() - reserve
         ramp(group, c_steps if i == 0 else py_steps, duration, share, runs)
 
-    alone: Optional[dict] = None
+    alone: dict[int, dict] = {}
     _, compared_ws = pair(runs, "python", "ws")
-    if compared_ws and (PY_DIR / "pipecat_null_echo.py").exists() and left() > 25:
-        log(f"Pipecat alone (no I/O) at N={compared_ws.calls}")
-        alone = pipecat_alone_run(compared_ws.calls, duration)
-        log(f"Pipecat alone: {alone}")
+    if compared_ws and (PY_DIR / "pipecat_null_echo.py").exists():
+        for ms in (SIP_FRAME_MS, TWILIO_FRAME_MS):
+            if left() > 25:
+                log(f"Pipecat alone (no I/O) at N={compared_ws.calls}, {ms} ms frames")
+                res = pipecat_alone_run(compared_ws.calls, duration, ms)
+                log(f"Pipecat alone: {res}")
+                if res:
+                    alone[ms] = res
 
     if "python" in systems and "ws" in systems:
         if (PY_DIR / "bargein.py").exists():
