@@ -127,3 +127,35 @@ async def test_a_caller_who_hangs_up_before_the_bot_starts(sip_server, baresip, 
     assert r.disconnected_at - started < 2, "the bot was told late that the call ended"
     assert srv.server.active_calls == 0
     assert not [m for m in media._live if not m._stopped]
+
+
+async def test_max_duration_ends_a_call_whose_bot_never_starts(sip_server, baresip, audio):
+    # SIP_ANSWER=immediately, SIP_MAX_DURATION=2, and a bot stuck before it creates its
+    # transport: no sipsrc ever runs for the call, so the runner itself hangs up.
+    release = asyncio.Event()
+    entered: list[float] = []
+    calls = []
+
+    async def stuck_bot(runner_args) -> None:
+        entered.append(time.monotonic())
+        calls.append(runner_args.call)
+        await release.wait()
+
+    srv = await sip_server(stuck_bot, answer=ANSWER_IMMEDIATELY, max_duration=2)
+    caller = baresip(srv.uri, audio.speech, seconds=30)
+    try:
+        deadline = time.monotonic() + 15
+        while not (calls and calls[0].ended) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        [call] = calls
+        assert call.ended, "the call outlived SIP_MAX_DURATION"
+        ended_after = time.monotonic() - entered[0]
+        assert ended_after < 5, f"ended {ended_after:.1f} s after the answer"
+        assert call.end_reason == "max-duration", call.end_reason
+        await caller.wait_call_end(5)
+        log = caller.log
+        assert caller.established, log[-2000:]
+        assert re.search(r"terminated \(duration|session closed", log), log[-2000:]
+    finally:
+        release.set()
+        await caller.wait(3)

@@ -240,13 +240,28 @@ class SIPCall:
         return self._media_end_reason if v == "local-bye" and self._media_end_reason else v
 
     def note_end_reason(self, reason: str) -> None:
-        """Record why the media pipeline (``sipsrc``) ended the call, e.g.
-        ``media-timeout``; :attr:`end_reason` reports it instead of ``local-bye``.
+        """Record why our side ended the call, e.g. ``media-timeout`` from ``sipsrc``;
+        :attr:`end_reason` reports it instead of ``local-bye``. The first reason
+        noted stays: whoever hung up first knows why (``sipsrc`` reports a BYE the
+        runner sent at ``SIP_MAX_DURATION`` as ``local-bye``).
 
         Args:
-            reason: The ``reason`` of ``sipsrc``'s ``sip-call-ended`` message.
+            reason: The ``reason`` of ``sipsrc``'s ``sip-call-ended`` message, or the
+                runner's own.
         """
-        self._media_end_reason = reason
+        if self._media_end_reason is None:
+            self._media_end_reason = reason
+
+    @property
+    def answered_at(self) -> float | None:
+        """When the call was answered (its 200 OK sent), in ``time.monotonic()``
+        seconds; ``None`` before the answer (and once released)."""
+        if self.sip_call is None:
+            return None
+        fn = getattr(self.sip_call, "get_answered_time", None)
+        t = fn() if fn is not None else 0
+        # g_get_monotonic_time() and time.monotonic() read the same clock
+        return t / 1e6 if t else None
 
     @property
     def on_hold(self) -> bool:

@@ -45,6 +45,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -237,6 +238,34 @@ async def _run_dispatcher(
             loop.remove_signal_handler(sig)
 
 
+# sipsrc ends a call at SIP_MAX_DURATION once its pipeline runs; the runner's own
+# check comes this much later, so that sipsrc's BYE comes first when it is there
+_MAX_DURATION_GRACE = 1.0
+
+
+async def _limit_duration(call: SIPCall, seconds: int) -> None:
+    """Hang up ``call`` if it is still up ``seconds`` after its answer.
+
+    ``sipsrc`` enforces ``SIP_MAX_DURATION``, but only once the bot's pipeline
+    runs: a call answered before (``SIP_ANSWER=immediately``) whose bot never gets
+    that far would otherwise last until the caller hangs up.
+    """
+    while not call.ended:
+        answered = call.answered_at
+        if answered is None:  # ringing: the pipeline that answers will enforce it
+            left = float(seconds)
+        else:
+            left = answered + seconds + _MAX_DURATION_GRACE - time.monotonic()
+            if left <= 0:
+                logger.warning(f"call {call.call_id} is still up {seconds} s after its "
+                               f"answer and its pipeline did not end it: hanging up "
+                               f"(SIP_MAX_DURATION)")
+                call.note_end_reason("max-duration")
+                call.hangup()
+                return
+        await asyncio.sleep(left)
+
+
 async def _stop_when_orphaned(stop: asyncio.Event, dispatcher_pid: int) -> None:
     # A worker whose dispatcher died (SIGKILL, crash) would hold its calls, the SIP
     # port and RTP ports with nobody relaying SIP to it: it ends its calls and exits.
@@ -308,6 +337,8 @@ async def run_sip_server(
     async def run_call(call: SIPCall) -> None:
         runner_args = _runner_args_for(call)
         runner_args.cli_args = cli_args
+        limit = (loop.create_task(_limit_duration(call, config.max_duration))
+                 if config.max_duration else None)
         try:
             await bot(runner_args)
         except asyncio.CancelledError:
@@ -315,6 +346,8 @@ async def run_sip_server(
         except Exception as e:
             logger.exception(f"bot() failed on call {call.call_id}: {e}")
         finally:
+            if limit is not None:
+                limit.cancel()
             if not call.ended:
                 logger.debug(f"bot() returned on call {call.call_id}; hanging up")
                 call.hangup()
