@@ -51,6 +51,12 @@ help:
 	@echo "make test       install dependencies, build, run all tests (C, interop, Python, fuzz, ASan)"
 	@echo "make deps       install missing Debian packages (apt-get, as root or with sudo)"
 	@echo "make build      meson setup + compile into $(BUILD_DIR)/"
+	@echo "make venv       create .venv/ (pipecat-ai from PyPI, pipecat_sip editable)"
+	@echo "make test-c     the meson tests (gst-check, the SIP library)"
+	@echo "make test-interop  calls from sipp and baresip over loopback"
+	@echo "make test-python   the Pipecat transport's tests, in .venv/"
+	@echo "make fuzz       the libFuzzer targets (SIP, SDP, RTP; clang), FUZZ_SECONDS each"
+	@echo "make test-asan  the meson tests under AddressSanitizer; test-asan-interop: the interop tests"
 	@echo "make bench      build, run the benchmark (<= 10 min; BENCH_QUICK=1: < 2 min), write tests/bench/RESULTS.md"
 	@echo "make clean      remove $(BUILD_DIR)/ and test output; distclean also removes .venv/"
 

@@ -14,14 +14,13 @@ DEEPGRAM_API_KEY, OPENAI_API_KEY, CARTESIA_API_KEY.
 
 Run it::
 
-    python bot.py --transport sip        # answers SIP calls on UDP port 6060
-    python bot.py --transport webrtc     # Pipecat's own runner, as usual
-    python bot.py --transport daily
+    ../../.venv/bin/python bot.py --transport sip     # answers SIP calls on UDP port 6060
+    ../../.venv/bin/python bot.py --transport webrtc  # Pipecat's own runner, as usual
+    ../../.venv/bin/python bot.py --transport daily
 
 and call ``sip:bot@YOUR_HOST:6060`` from a softphone, a PBX or a SIP trunk. SIP settings
-come from the environment (see ../.env.example): SIP_SERVER_HOST, SIP_SERVER_PORT,
-SIP_RTP_PORT_RANGE, SIP_PUBLIC_ADDRESS, SIP_ALLOWED_SOURCES, SIP_MAX_CALLS,
-SIP_INVITE_RATE_LIMIT, SIP_SHUTDOWN_TIMEOUT.
+come from the environment or from a .env beside this file (read below with
+load_dotenv): SIP_SERVER_PORT and the others in ../.env.example.
 """
 
 import os

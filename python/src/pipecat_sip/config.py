@@ -33,6 +33,7 @@ Variable                    Default          Meaning
 ``SIP_ANSWER``              ``when-ready``   when a call is answered (200 OK): ``when-ready``
                                              once its bot's media pipeline runs (180 Ringing
                                              until then), ``immediately`` on the INVITE
+``SIP_USER_AGENT``          ``gst-sip/0.1``  the ``User-Agent`` and ``Server`` header value
 ==========================  ===============  ==================================================
 """
 

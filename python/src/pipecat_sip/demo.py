@@ -30,7 +30,7 @@ from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
-    EndTaskFrame,
+    EndWorkerFrame,
     Frame,
     InputAudioRawFrame,
     InputDTMFFrame,
@@ -176,7 +176,7 @@ class RepeatBackProcessor(FrameProcessor):
             logger.info(f"{self}: caller pressed {digit}")
             if digit == "#":
                 await self.say_text(GOODBYE)
-                await self.push_frame(EndTaskFrame(), FrameDirection.UPSTREAM)
+                await self.push_frame(EndWorkerFrame(), FrameDirection.UPSTREAM)
             else:
                 name = {"*": "star"}.get(digit, digit)
                 await self.say_text(f"You pressed {name}.")

@@ -29,7 +29,7 @@ A quickstart-style ``bot.py`` gains SIP with two imports and one
 from the environment (``SIP_SERVER_HOST``, ``SIP_SERVER_PORT``, ``SIP_RTP_PORT_RANGE``,
 ``SIP_PUBLIC_ADDRESS``, ``SIP_ALLOWED_SOURCES``, ``SIP_MAX_CALLS``,
 ``SIP_INVITE_RATE_LIMIT``, ``SIP_SHUTDOWN_TIMEOUT``, ``SIP_MEDIA_TIMEOUT``,
-``SIP_MAX_DURATION``; see
+``SIP_MAX_DURATION``, ``SIP_WORKERS``, ``SIP_ANSWER``, ``SIP_USER_AGENT``; see
 :mod:`pipecat_sip.config`) and runs ``bot()`` once per answered call, many calls at
 once, each with its own GStreamer pipeline. Any other ``-t`` (or none) runs
 ``pipecat.runner.run.main()`` unchanged.
@@ -488,7 +488,9 @@ def main(
         "SIP_SHUTDOWN_TIMEOUT (10 s for active calls to end after SIGINT/SIGTERM), "
         "SIP_MEDIA_TIMEOUT (30 s without caller RTP: BYE, 0 = never), "
         "SIP_MAX_DURATION (0 = calls of any length), "
-        "SIP_WORKERS (1 process; one per core holds more calls).",
+        "SIP_WORKERS (1 process; one per core holds more calls), "
+        "SIP_ANSWER (when-ready: 200 OK once the bot's pipeline runs; immediately: on the INVITE), "
+        "SIP_USER_AGENT.",
     )
     parser.add_argument("-t", "--transport", default="sip", help="sip (other values: Pipecat's runner)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
