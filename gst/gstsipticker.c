@@ -36,6 +36,7 @@ struct _GstSipTickerEntry
   GWeakRef object;              /* the ticker never keeps an element alive */
   gboolean removed;
   gboolean busy;                /* func is running */
+  gboolean awaited;             /* remove() waits for func to return */
 };
 
 static GMutex ticker_lock;
@@ -58,7 +59,8 @@ gst_sip_ticker_collect (void)
     GstSipTickerEntry *entry = l->data;
 
     next = l->next;
-    if (entry->removed && !entry->busy) {
+    /* not while remove() still waits on it: it reads busy once woken */
+    if (entry->removed && !entry->busy && !entry->awaited) {
       entries = g_list_delete_link (entries, l);
       dead = g_list_prepend (dead, entry);
       n_removed--;
@@ -174,9 +176,12 @@ gst_sip_ticker_remove (GstSipTickerEntry * entry)
   entry->removed = TRUE;
   n_live--;
   n_removed++;
-  if (g_thread_self () != ticker_thread)
+  if (g_thread_self () != ticker_thread) {
+    entry->awaited = TRUE;
     while (entry->busy)
       g_cond_wait (&ticker_cond, &ticker_lock);
+    entry->awaited = FALSE;
+  }
   g_cond_broadcast (&ticker_cond);
   g_mutex_unlock (&ticker_lock);
 }
