@@ -640,10 +640,12 @@ def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
         va = alone_py["cpu_per_call_pct"]
         vb = alone_ws["cpu_per_call_pct"] if alone_ws else None
         lines.append(f"| ... of which Pipecat alone: the same bot, no I/O (pipecat_null_echo.py), "
-                     f"{SIP_FRAME_MS} ms frames (SIPParams) / {TWILIO_FRAME_MS} ms (Twilio's) "
+                     f"{SIP_FRAME_MS} ms frames (SIPParams) / {TWILIO_FRAME_MS} ms (Twilio's); "
+                     f"ratio: to the reference's whole CPU "
                      f"| | | | {fmt(va, 3)} | {fmt(vb, 3)} | {fmt_ratio(ratio(va, ws.cpu_per_call))} |")
-        tp = py.cpu_per_call - va
-        tw = ws.cpu_per_call - vb if vb is not None else None
+        # a noisy minute can make the difference negative: no figure then
+        tp = py.cpu_per_call - va if py.cpu_per_call > va else None
+        tw = ws.cpu_per_call - vb if vb is not None and ws.cpu_per_call > vb else None
         lines.append(f"| ... the rest: the transport's own cost (CPU per call - Pipecat alone) "
                      f"| | | | {fmt(tp, 3)} | {fmt(tw, 3)} | {fmt_ratio(ratio(tp, tw))} |")
     row("memory per call (PSS, kB)", lambda r: r.mem_per_call_kb, 0)

@@ -126,6 +126,9 @@ class SIPCall:
         self._final: dict[str, Any] = {}
         self.media_timeout: int | None = None
         self.max_duration: int | None = None
+        # answer() was called: the 200 OK is queued in the agent's thread ahead of any
+        # later action, though the state may not say "answered" yet
+        self._answer_requested = False
 
     # -- identity -------------------------------------------------------
 
@@ -292,6 +295,7 @@ class SIPCall:
     def answer(self) -> None:
         """Send 200 OK with the SDP answer."""
         if self.sip_call is not None:
+            self._answer_requested = True
             self.sip_call.answer()
 
     def reject(self, status_code: int = 486) -> None:
@@ -305,7 +309,7 @@ class SIPCall:
         """
         if self.sip_call is None:
             return
-        if self.state in ("answered", "active"):
+        if self._answer_requested or self.state in ("answered", "active"):
             logger.warning(
                 f"call {self.call_id} was answered already (SIP_ANSWER=immediately?): "
                 f"hanging up instead of rejecting it with {status_code}"

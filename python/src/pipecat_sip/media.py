@@ -58,7 +58,8 @@ from loguru import logger
 from pipecat_sip._gi import Gst, GstApp, ensure_gst
 from pipecat_sip.call import SIPCall
 
-__all__ = ["MediaCallbacks", "SIPMediaPipeline", "preload_media", "stop_all_media"]
+__all__ = ["MediaCallbacks", "SIPMediaPipeline", "media_running", "preload_media",
+           "stop_all_media"]
 
 _counter = itertools.count(1)
 # Every pipeline not stopped yet, for stop_all_media() at shutdown.
@@ -84,6 +85,15 @@ async def stop_all_media(calls: Any = None) -> int:
     if left:
         await asyncio.gather(*(m.stop() for m in left), return_exceptions=True)
     return len(left)
+
+def media_running(call: SIPCall) -> bool:
+    """Whether a media pipeline of this process has taken ``call`` and is not stopped.
+
+    Args:
+        call: The call.
+    """
+    return any(m.call is call and m._started for m in list(_live))
+
 
 # State changes (PLAYING, NULL) may wait a little: they run in this pool, shared by
 # every call of the process, never on the event loop.
@@ -776,7 +786,8 @@ class SIPMediaPipeline:
             elif name == "sip-call-ended":
                 reason = s.get_string("reason") or "ended"
                 self.call.note_end_reason(reason)
-                self._call_soon(self._set_ended, reason)
+                # the call's reason: the runner may have noted why it hung up first
+                self._call_soon(self._set_ended, self.call.end_reason or reason)
             elif name == "sip-call-answered":
                 pass  # on_connected comes with the ACK (state "active")
         elif t == Gst.MessageType.ERROR:

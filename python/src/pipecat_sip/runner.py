@@ -57,7 +57,7 @@ from pipecat.transports.base_transport import BaseTransport, TransportParams
 
 from pipecat_sip.call import SIPCall
 from pipecat_sip.config import SIPConfigError, SIPServerConfig
-from pipecat_sip.media import preload_media, stop_all_media
+from pipecat_sip.media import media_running, preload_media, stop_all_media
 from pipecat_sip.server import SIPServer, SIPServerError, guess_public_host
 from pipecat_sip.transport import SIPParams, SIPTransport
 from pipecat_sip.workers import SIPWorkers, worker_role, worker_share
@@ -243,25 +243,36 @@ async def _run_dispatcher(
 _MAX_DURATION_GRACE = 1.0
 
 
-async def _limit_duration(call: SIPCall, seconds: int) -> None:
-    """Hang up ``call`` if it is still up ``seconds`` after its answer.
+async def _limit_duration(call: SIPCall, bot_task: asyncio.Task | None) -> None:
+    """Hang up ``call`` if it is still up ``call.max_duration`` seconds after its
+    answer with no media pipeline, and cancel its bot if it does not end then.
 
     ``sipsrc`` enforces ``SIP_MAX_DURATION``, but only once the bot's pipeline
     runs: a call answered before (``SIP_ANSWER=immediately``) whose bot never gets
-    that far would otherwise last until the caller hangs up.
+    that far would otherwise last until the caller hangs up, and hold its RTP ports
+    for as long as the bot.
     """
     while not call.ended:
+        limit = call.max_duration  # the bot may change it before its pipeline runs
+        if not limit:
+            return
         answered = call.answered_at
         if answered is None:  # ringing: the pipeline that answers will enforce it
-            left = float(seconds)
+            left = float(limit)
         else:
-            left = answered + seconds + _MAX_DURATION_GRACE - time.monotonic()
-            if left <= 0:
-                logger.warning(f"call {call.call_id} is still up {seconds} s after its "
-                               f"answer and its pipeline did not end it: hanging up "
-                               f"(SIP_MAX_DURATION)")
+            left = answered + limit + _MAX_DURATION_GRACE - time.monotonic()
+            if left <= 0 and media_running(call):
+                left = _MAX_DURATION_GRACE  # sipsrc's limit: it ends the call
+            elif left <= 0:
+                logger.warning(f"call {call.call_id} is still up {limit} s after its answer "
+                               f"and no pipeline took it: hanging up (SIP_MAX_DURATION)")
                 call.note_end_reason("max-duration")
                 call.hangup()
+                await asyncio.sleep(_SESSION_END_GRACE)
+                if bot_task is not None and not bot_task.done():
+                    logger.warning(f"bot() still runs {_SESSION_END_GRACE:g} s after call "
+                                   f"{call.call_id} ended at SIP_MAX_DURATION: cancelling it")
+                    bot_task.cancel()
                 return
         await asyncio.sleep(left)
 
@@ -337,8 +348,8 @@ async def run_sip_server(
     async def run_call(call: SIPCall) -> None:
         runner_args = _runner_args_for(call)
         runner_args.cli_args = cli_args
-        limit = (loop.create_task(_limit_duration(call, config.max_duration))
-                 if config.max_duration else None)
+        limit = (loop.create_task(_limit_duration(call, asyncio.current_task()))
+                 if call.max_duration else None)
         try:
             await bot(runner_args)
         except asyncio.CancelledError:

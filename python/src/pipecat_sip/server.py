@@ -176,21 +176,22 @@ class SIPServer:
             f"{where}Incoming call {call.call_id} from {call.caller.uri} to {call.callee.uri}"
         )
         self._calls[call.call_id] = call
+        # The 200 OK (or 180) is queued in the agent's thread before the loop sees the
+        # call, so that it goes out before anything the bot does with the call (a
+        # reject() then hangs up an answered call instead of refusing it).
+        answered = self.config.answer == ANSWER_IMMEDIATELY
+        try:
+            call.answer() if answered else call.ring()
+        except Exception as e:
+            logger.warning(f"cannot send the {'200 OK' if answered else '180 Ringing'} "
+                           f"for {call.call_id}: {e}")
         try:
             loop.call_soon_threadsafe(self._deliver, call)
-        except RuntimeError:
-            return False
-        # answered only once the loop owns the call (a call refused above is rejected)
-        if self.config.answer == ANSWER_IMMEDIATELY:
-            try:
-                call.answer()
-            except Exception as e:
-                logger.warning(f"cannot answer {call.call_id}: {e}")
-        else:
-            try:
-                call.ring()
-            except Exception as e:
-                logger.warning(f"cannot send 180 Ringing for {call.call_id}: {e}")
+        except RuntimeError:  # the loop closed just now
+            self._calls.pop(call.call_id, None)
+            if not answered:
+                return False  # the agent rejects it (480)
+            call.hangup()
         return True
 
     def _deliver(self, call: SIPCall) -> None:
