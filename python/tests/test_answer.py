@@ -167,6 +167,12 @@ async def test_max_duration_ends_a_call_whose_bot_never_starts(sip_server, bares
         assert caller.established, log[-2000:]
         assert re.search(r"terminated \(duration|session closed", log), log[-2000:]
         await asyncio.wait_for(cancelled.wait(), 10)
+        # once the cancelled bot's call is released, it still says when it was answered
+        deadline = time.monotonic() + 5
+        while call.sip_call is not None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert call.sip_call is None, "the call was not released"
+        assert call.answered_at is not None and call.answered_at <= entered[0]
     finally:
         release.set()
         await caller.wait(3)

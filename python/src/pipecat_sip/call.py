@@ -258,9 +258,10 @@ class SIPCall:
     @property
     def answered_at(self) -> float | None:
         """When the call was answered (its 200 OK sent), in ``time.monotonic()``
-        seconds; ``None`` before the answer (and once released)."""
-        if self.sip_call is None:
-            return None
+        seconds (on Linux both it and GLib read CLOCK_MONOTONIC); ``None`` before the
+        answer or for a call never answered."""
+        if self.sip_call is None:  # released: the time it had when it ended
+            return self._final.get("answered-at")
         fn = getattr(self.sip_call, "get_answered_time", None)
         t = fn() if fn is not None else 0
         # g_get_monotonic_time() and time.monotonic() read the same clock
@@ -283,6 +284,7 @@ class SIPCall:
             return
         self._final = {p: self._get(p.replace("-", "_"), p) for p in (
             "state", "end-reason", "on-hold", "remote-rtp-address", "remote-rtp-port")}
+        self._final["answered-at"] = self.answered_at
         self.sip_call = None
 
     # -- actions (thread-safe, carried out in the agent's thread) --------------
