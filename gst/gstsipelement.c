@@ -232,3 +232,60 @@ gst_sip_address_for_socket (GSocket * socket, GSocketAddress * addr)
   g_object_unref (mapped);
   return ret;
 }
+
+/* A signal handler of an element, called through a weak reference:
+ * g_signal_handler_disconnect() does not wait for a handler already running
+ * in another thread (a SipCall's signals come from the agent thread), so
+ * the element may be finalized under it. Each emission takes a strong
+ * reference for the call, and none happens once the element is gone. */
+typedef struct
+{
+  GClosure closure;
+  GWeakRef element;
+  GCallback handler;
+} GstSipWeakClosure;
+
+static void
+gst_sip_weak_closure_marshal (GClosure * closure, GValue * return_value,
+    guint n_param_values, const GValue * param_values,
+    gpointer invocation_hint, gpointer marshal_data)
+{
+  GstSipWeakClosure *weak = (GstSipWeakClosure *) closure;
+  GObject *element = g_weak_ref_get (&weak->element);
+  GClosure *call;
+
+  if (!element)
+    return;
+  /* the handler's last argument is the element, as with g_signal_connect */
+  call = g_cclosure_new (weak->handler, element, NULL);
+  g_closure_ref (call);
+  g_closure_sink (call);
+  g_closure_set_marshal (call, g_cclosure_marshal_generic);
+  g_closure_invoke (call, return_value, n_param_values, param_values,
+      invocation_hint);
+  g_closure_unref (call);
+  g_object_unref (element);
+}
+
+static void
+gst_sip_weak_closure_finalize (gpointer data, GClosure * closure)
+{
+  g_weak_ref_clear (&((GstSipWeakClosure *) closure)->element);
+}
+
+/* g_signal_connect (instance, detailed_signal, handler, element), safe
+ * against @element being finalized while @handler runs in another thread */
+gulong
+gst_sip_signal_connect_weak (gpointer instance, const gchar * detailed_signal,
+    GCallback handler, GstElement * element)
+{
+  GClosure *closure = g_closure_new_simple (sizeof (GstSipWeakClosure), NULL);
+  GstSipWeakClosure *weak = (GstSipWeakClosure *) closure;
+
+  g_weak_ref_init (&weak->element, element);
+  weak->handler = handler;
+  g_closure_add_finalize_notifier (closure, NULL,
+      gst_sip_weak_closure_finalize);
+  g_closure_set_marshal (closure, gst_sip_weak_closure_marshal);
+  return g_signal_connect_closure (instance, detailed_signal, closure, FALSE);
+}

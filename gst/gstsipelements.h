@@ -38,5 +38,7 @@ gboolean gst_sip_address_equal (GSocketAddress * a, GSocketAddress * b,
     gboolean with_port);
 GSocketAddress *gst_sip_address_for_socket (GSocket * socket,
     GSocketAddress * addr);
+gulong gst_sip_signal_connect_weak (gpointer instance,
+    const gchar * detailed_signal, GCallback handler, GstElement * element);
 
 G_END_DECLS

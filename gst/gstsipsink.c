@@ -465,12 +465,16 @@ gst_sip_sink_attach_call (GstSipSink * self, SipCall * call,
   if (call) {
     GST_INFO_OBJECT (self, "sending into call %s", sip_call_get_call_id (call));
     self->media = gst_sip_call_media_get (call);
-    self->media_dest_id = g_signal_connect (self->media, "changed",
-        G_CALLBACK (gst_sip_sink_media_changed), self);
-    self->state_changed_id = g_signal_connect (call, "state-changed",
-        G_CALLBACK (gst_sip_sink_call_state_changed), self);
-    self->media_changed_id = g_signal_connect (call, "media-changed",
-        G_CALLBACK (gst_sip_sink_call_media_changed), self);
+    /* emitted in other threads (the agent's, sipsrc's): safe against our
+     * finalization while a handler runs there */
+    self->media_dest_id = gst_sip_signal_connect_weak (self->media, "changed",
+        G_CALLBACK (gst_sip_sink_media_changed), GST_ELEMENT (self));
+    self->state_changed_id = gst_sip_signal_connect_weak (call,
+        "state-changed", G_CALLBACK (gst_sip_sink_call_state_changed),
+        GST_ELEMENT (self));
+    self->media_changed_id = gst_sip_signal_connect_weak (call,
+        "media-changed", G_CALLBACK (gst_sip_sink_call_media_changed),
+        GST_ELEMENT (self));
   }
   gst_sip_sink_update_clients (self);
   g_cond_broadcast (&self->cond);

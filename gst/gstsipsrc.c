@@ -2209,10 +2209,11 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
   self->ended_stats = NULL;
   auto_answer = self->auto_answer;
   gst_sip_src_update_payload_types (self, call);
-  self->state_changed_id = g_signal_connect (call, "state-changed",
-      G_CALLBACK (gst_sip_src_call_state_changed), self);
-  self->media_changed_id = g_signal_connect (call, "media-changed",
-      G_CALLBACK (gst_sip_src_call_media_changed), self);
+  /* emitted in the agent thread: safe against our finalization there */
+  self->state_changed_id = gst_sip_signal_connect_weak (call, "state-changed",
+      G_CALLBACK (gst_sip_src_call_state_changed), GST_ELEMENT (self));
+  self->media_changed_id = gst_sip_signal_connect_weak (call, "media-changed",
+      G_CALLBACK (gst_sip_src_call_media_changed), GST_ELEMENT (self));
   g_mutex_unlock (&self->lock);
 
   GST_INFO_OBJECT (self, "taking call %s from %s, local RTP port %u",
