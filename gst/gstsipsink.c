@@ -345,6 +345,8 @@ gst_sip_sink_finalize (GObject * object)
 {
   GstSipSink *self = GST_SIP_SINK (object);
 
+  gst_sip_ticker_remove (self->ticker);
+
   if (self->call) {
     g_signal_handler_disconnect (self->call, self->state_changed_id);
     g_signal_handler_disconnect (self->call, self->media_changed_id);
@@ -1182,6 +1184,8 @@ gst_sip_sink_change_state (GstElement * element, GstStateChange transition)
       gst_sip_sink_stop_ticker (self);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* again: send-silence set during PLAYING_TO_PAUSED may have started it */
+      gst_sip_sink_stop_ticker (self);
       g_mutex_lock (&self->lock);
       self->shutdown = TRUE;
       g_cond_broadcast (&self->cond);

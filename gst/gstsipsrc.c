@@ -330,6 +330,9 @@ struct _GstSipSrc
    * receive: the udpsrcs' or the shared ones), addresses normalized (IPv4,
    * not mapped) */
   GMutex media_lock;
+  /* held from choosing the RTCP destination until the udpsink has it: the
+   * agent thread and the receive threads update it */
+  GMutex rtcp_dest_lock;
   GstSipCallMedia *media;
   GSocketAddress *sdp_rtp;      /* the caller's addresses from the SDP */
   GSocketAddress *sdp_rtcp;
@@ -731,6 +734,7 @@ gst_sip_src_init (GstSipSrc * self)
   self->invite_rate_limit = DEFAULT_INVITE_RATE_LIMIT;
   self->shared_threads = DEFAULT_SHARED_THREADS;
   g_mutex_init (&self->media_lock);
+  g_mutex_init (&self->rtcp_dest_lock);
   self->pcmu_pt = 0;
   self->telephone_event_pt = -1;
   self->flushing = TRUE;
@@ -766,6 +770,7 @@ gst_sip_src_finalize (GObject * object)
   if (self->ended_stats)
     gst_structure_free (self->ended_stats);
   g_mutex_clear (&self->media_lock);
+  g_mutex_clear (&self->rtcp_dest_lock);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
 
@@ -1283,19 +1288,25 @@ gst_sip_src_update_rtcp_destination (GstSipSrc * self)
   GSocketAddress *addr;
   GSocket *socket = NULL;
 
+  /* called without our other locks; two updates at once could otherwise
+   * leave the older address, or both */
+  g_mutex_lock (&self->rtcp_dest_lock);
   g_mutex_lock (&self->lock);
   rtcp_sink = self->rtcp_sink ? gst_object_ref (self->rtcp_sink) : NULL;
   if (self->call)
     socket = sip_call_get_rtcp_socket (self->call);
   g_mutex_unlock (&self->lock);
-  if (!rtcp_sink)
+  if (!rtcp_sink) {
+    g_mutex_unlock (&self->rtcp_dest_lock);
     return;
+  }
 
   g_mutex_lock (&self->media_lock);
   addr = gst_sip_src_rtcp_destination (self);
   g_mutex_unlock (&self->media_lock);
 
   gst_sip_udpsink_set_destination (rtcp_sink, socket, addr);
+  g_mutex_unlock (&self->rtcp_dest_lock);
   g_clear_object (&addr);
   gst_object_unref (rtcp_sink);
 }
