@@ -264,7 +264,6 @@ class SIPCall:
             return self._final.get("answered-at")
         fn = getattr(self.sip_call, "get_answered_time", None)
         t = fn() if fn is not None else 0
-        # g_get_monotonic_time() and time.monotonic() read the same clock
         return t / 1e6 if t else None
 
     @property

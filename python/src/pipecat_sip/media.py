@@ -86,6 +86,7 @@ async def stop_all_media(calls: Any = None) -> int:
         await asyncio.gather(*(m.stop() for m in left), return_exceptions=True)
     return len(left)
 
+
 def media_running(call: SIPCall) -> bool:
     """Whether a media pipeline of this process has taken ``call`` and is not stopped.
 

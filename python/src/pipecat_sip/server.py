@@ -181,7 +181,10 @@ class SIPServer:
         # reject() then hangs up an answered call instead of refusing it).
         answered = self.config.answer == ANSWER_IMMEDIATELY
         try:
-            call.answer() if answered else call.ring()
+            if answered:
+                call.answer()
+            else:
+                call.ring()
         except Exception as e:
             logger.warning(f"cannot send the {'200 OK' if answered else '180 Ringing'} "
                            f"for {call.call_id}: {e}")
