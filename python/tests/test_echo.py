@@ -46,7 +46,9 @@ async def test_echo_heard_matches_sent(rate, frame_ms, sip_server, baresip, audi
     m = speech_match(sent, heard)
     print(f"echo at {rate} Hz: {m}")
     assert m.ok, f"heard audio does not match sent: {m}"
-    assert 0 < m.lag < 8000, f"implausible echo delay {m.lag / 8} ms"
+    # baresip records from the first packet it receives: the echo itself when it
+    # comes before sipsink's keep-alive silence starts (60 ms + latency)
+    assert 0 <= m.lag < 8000, f"implausible echo delay {m.lag / 8} ms"
 
     # The call's media pipeline was torn down with the Pipecat pipeline.
     assert r.transport.media is not None

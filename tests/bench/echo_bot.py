@@ -14,6 +14,8 @@ Two modes:
 
 - ``echo`` (default): ``transport.input() -> EchoBot -> transport.output()``, every
   ``InputAudioRawFrame`` comes back as an ``OutputAudioRawFrame``. No STT, LLM, TTS.
+- ``listen``: the bot hears the caller and says nothing, the state a voice bot is
+  in most of a call (its transport keeps RTP flowing with silence).
 - ``bargein``: the bot says one long utterance (a tone, as TTS audio) as soon as the
   caller is connected; Silero VAD (the same settings for both transports) hears the
   caller and the bot interrupts itself, as a voice bot does when the caller speaks over
@@ -58,22 +60,29 @@ VAD_MIN_VOLUME = 0.6
 
 
 class EchoBot(FrameProcessor):
-    """Plays the caller's audio back: ``InputAudioRawFrame`` -> ``OutputAudioRawFrame``."""
+    """Plays the caller's audio back: ``InputAudioRawFrame`` -> ``OutputAudioRawFrame``.
+
+    With ``listen=True`` it only hears the caller: input audio is dropped.
+    """
+
+    def __init__(self, *, listen: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._listen = listen
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
-        """Echo input audio, pass every other frame on.
+        """Echo (or drop) input audio, pass every other frame on.
 
         Args:
             frame: The frame.
             direction: Its direction.
         """
         await super().process_frame(frame, direction)
-        if isinstance(frame, InputAudioRawFrame):
+        if not isinstance(frame, InputAudioRawFrame):
+            await self.push_frame(frame, direction)
+        elif not self._listen:
             await self.push_frame(
                 OutputAudioRawFrame(frame.audio, frame.sample_rate, frame.num_channels)
             )
-        else:
-            await self.push_frame(frame, direction)
 
 
 class Interrupter(FrameProcessor):
@@ -130,12 +139,12 @@ async def run_bot(transport: Any, mode: str = "echo") -> None:
         transport: A Pipecat transport for the call (SIPTransport or
             FastAPIWebsocketTransport), with ``on_client_connected`` and
             ``on_client_disconnected`` events.
-        mode: ``"echo"`` or ``"bargein"``.
+        mode: ``"echo"``, ``"listen"`` or ``"bargein"``.
     """
     if mode == "bargein":
         middle: list[FrameProcessor] = [_vad_processor(), Interrupter()]
-    elif mode == "echo":
-        middle = [EchoBot()]
+    elif mode in ("echo", "listen"):
+        middle = [EchoBot(listen=mode == "listen")]
     else:
         raise ValueError(f"unknown bot mode {mode!r}")
     pipeline = Pipeline([transport.input(), *middle, transport.output()])

@@ -43,7 +43,7 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=6060, help="SIP UDP port")
     p.add_argument("--rtp-port-range", type=_port_range, default="10000-15000", help="RTP ports, LOW-HIGH")
     p.add_argument("--host", default="127.0.0.1", help="listen address (SIP and RTP)")
-    p.add_argument("--bot", choices=("echo", "bargein"), default="echo", help="bot mode")
+    p.add_argument("--bot", choices=("echo", "listen", "bargein"), default="echo", help="bot mode")
     p.add_argument("--in-frame-ms", type=int, default=SIPParams.model_fields["audio_in_frame_ms"].default,
                    help="SIPParams.audio_in_frame_ms (default: its default)")
     p.add_argument("--workers", type=int, default=1, help="SIP_WORKERS: processes running the bots")

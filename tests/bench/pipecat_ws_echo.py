@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=int, default=8765, help="HTTP port")
     p.add_argument("--host", default="127.0.0.1", help="listen address")
-    p.add_argument("--bot", choices=("echo", "bargein"), default="echo", help="bot mode")
+    p.add_argument("--bot", choices=("echo", "listen", "bargein"), default="echo", help="bot mode")
     p.add_argument("--log-level", default="WARNING", help="loguru level (WARNING: quiet under load)")
     p.add_argument("--workers", type=int, default=1,
                    help="processes accepting on the one port (uvicorn's --workers); 1: this one")

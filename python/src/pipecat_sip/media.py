@@ -30,8 +30,9 @@ second, not once per packet per call, and a call costs no GObject call per packe
 appsrc from the loop with running-time timestamps a little ahead of the clock, and
 :meth:`SIPMediaPipeline.write` sleeps (asyncio) while more than ``out_queue_ms`` is
 queued ahead, so writes are paced like an audio device; ``sipsink`` (udpsink
-``sync=TRUE``) sends in real time. While the bot is silent a loop timer tops appsrc up
-with silence (RTP keeps flowing; trunks and NATs drop silent calls). Barge-in
+``sync=TRUE``) sends in real time. While the bot is silent ``sipsink`` sends silence
+itself (``send-silence``, from the one ticker thread it shares with every call), so
+RTP keeps flowing (trunks and NATs drop silent calls) at no cost to Python. Barge-in
 (:meth:`SIPMediaPipeline.flush`) sends flush-start/flush-stop(reset_time=False)
 through appsrc, which drops everything queued in appsrc, the converters and the RTP
 payloader, and restarts the timestamps. State changes run in a small thread pool
@@ -255,7 +256,8 @@ class SIPMediaPipeline:
             callbacks: Where to report audio and events.
             latency_ms: ``sipsrc`` jitter-buffer latency; ``None`` keeps the element default.
             out_queue_ms: Most audio appsrc holds before a write blocks.
-            auto_silence: Keep RTP flowing with silence while the bot says nothing.
+            auto_silence: Keep RTP flowing with silence while the bot says nothing
+                (``sipsink``'s ``send-silence``).
             auto_answer: Answer the call (200 OK) once the pipeline is playing, if it is
                 not answered yet.
             in_frame_ms: Length of the caller audio chunks handed to ``on_audio``
@@ -283,9 +285,6 @@ class SIPMediaPipeline:
 
         # Output state (all on the asyncio loop).
         self._output_started = False
-        self._idle_handle: asyncio.TimerHandle | None = None
-        self._last_audio = -1e9
-        self._silence_chunk = b""
         # base time on the time.monotonic_ns() scale, once known (see _running_time)
         self._mono_base: int | None = None
         self._next_pts: int | None = None
@@ -386,8 +385,10 @@ class SIPMediaPipeline:
         appsrc.set_property("do-timestamp", False)
         appsrc.set_property("block", False)  # paced by write(), never blocks the loop
         appsrc.set_property("emit-signals", False)
-        # sipsink converts and resamples any raw audio itself
+        # sipsink converts and resamples any raw audio itself, and sends silence while
+        # the bot says nothing (the timeline restarts when it speaks again: _push)
         sipsink = self._make("sipsink", "sipsink")
+        sipsink.set_property("send-silence", self._auto_silence)
 
         chain_in = [src, *convert_in, caps_in, sink]
         for el in (*chain_in, appsrc, sipsink):
@@ -468,9 +469,7 @@ class SIPMediaPipeline:
         )
         # write() keeps the queue near out_queue_ms; the limit is only a backstop.
         appsrc.set_property("max-bytes", self._bytes_for_ms(1000))
-        self._silence_chunk = bytes(self._bytes_for_ms(20))
         self._output_started = True
-        self._schedule_idle(0.0)
 
     async def stop(self) -> None:
         """Tear the pipeline down (NULL state) and stop the writer thread. Idempotent."""
@@ -479,7 +478,6 @@ class SIPMediaPipeline:
         self._stopped = True
         _live.discard(self)
         _poller(self._loop).discard(self)
-        self._cancel_idle()
         await self._in_ctl(self._stop_sync)
 
     def _stop_sync(self) -> None:
@@ -533,7 +531,6 @@ class SIPMediaPipeline:
         if not self._eos_sent:
             # Every write() has pushed its audio already: EOS goes right behind it.
             self._eos_sent = True
-            self._cancel_idle()
             logger.debug(f"{self.name}: end of bot audio (EOS into appsrc)")
             appsrc.end_of_stream()
         try:
@@ -575,57 +572,17 @@ class SIPMediaPipeline:
         ret = self._push(appsrc, bytes(audio))
         if ret == Gst.FlowReturn.OK:
             self.bytes_pushed += len(audio)
-        self._last_audio = time.monotonic()
-        self._schedule_idle(self._idle_after)
         ahead = self._ahead()
         limit = self._out_queue_ms * Gst.MSECOND
         if ahead > limit:
             await asyncio.sleep((ahead - limit) / Gst.SECOND)
         return not (self._stopped or self._ended)
 
-    # Silence only fills pauses of the bot, never gaps inside its speech: after bot
-    # audio, wait this long before keeping the stream alive with silence.
-    _idle_after = 0.12
-
     def _ahead(self) -> int:
         """Nanoseconds of audio queued ahead of the clock (-1: nothing queued)."""
         if self._next_pts is None:
             return -1
         return self._next_pts - self._running_time()
-
-    def _schedule_idle(self, delay: float) -> None:
-        if not self._auto_silence or self._idle_handle is not None or self._stopped:
-            return
-        self._idle_handle = self._loop.call_later(max(0.0, delay), self._on_idle)
-
-    def _cancel_idle(self) -> None:
-        if self._idle_handle is not None:
-            self._idle_handle.cancel()
-            self._idle_handle = None
-
-    def _on_idle(self) -> None:
-        # Loop timer: top appsrc up with 20 ms of silence while the bot says nothing.
-        self._idle_handle = None
-        appsrc = self._appsrc
-        if appsrc is None or self._stopped or self._ended or self._eos_sent:
-            return
-        quiet_for = time.monotonic() - self._last_audio
-        if quiet_for < self._idle_after:
-            self._schedule_idle(self._idle_after - quiet_for)
-            return
-        # Keep 40-60 ms of silence queued, checking again when 30 ms are left: a
-        # loop that wakes up late then still finds audio queued, and the stream has
-        # no gaps (a gap makes the far end's playout drift).
-        low, high = 30 * Gst.MSECOND, self._jitter_margin
-        ahead = self._ahead()
-        while ahead < high:
-            ret = self._push(appsrc, self._silence_chunk)
-            if ret != Gst.FlowReturn.OK:
-                if ret == Gst.FlowReturn.FLUSHING:
-                    self._schedule_idle(0.02)
-                return
-            ahead = self._ahead()
-        self._schedule_idle(max(0, ahead - low) / Gst.SECOND)
 
     async def flush(self) -> None:
         """Drop all queued bot audio at once (barge-in).
@@ -761,7 +718,6 @@ class SIPMediaPipeline:
         self._ended = True
         self._end_reason = reason
         self._ended_event.set()
-        self._cancel_idle()
         logger.debug(f"{self.name}: call {self.call.call_id} ended ({reason})")
         if self._cb.on_ended:
             self._cb.on_ended(reason)
