@@ -64,8 +64,9 @@
  *
  * A call without RTP from the caller for #GstSipSrc:media-timeout seconds
  * (default 30; not while on hold) is hung up with BYE, as is a call older
- * than #GstSipSrc:max-duration seconds (default: no limit); the
- * `sip-call-ended` message then says `media-timeout` or `max-duration`.
+ * than #GstSipSrc:max-duration seconds (default: no limit; the call's
+ * agent then sends the BYE); the `sip-call-ended` message then says
+ * `media-timeout` or `max-duration`.
  *
  * RTCP goes through rtpbin; #GstSipSrc:stats gives the call's statistics
  * (packets received and lost, jitter, round-trip time, packets sent,
@@ -320,8 +321,7 @@ struct _GstSipSrc
   gboolean answered_posted;
   gboolean ended_posted;
   gboolean answer_pending;      /* auto-answer once PAUSED */
-  GstSipTickerEntry *timer;     /* media timeout and maximum duration */
-  gint64 answered_time;         /* monotonic time of the 200 OK, 0 before */
+  GstSipTickerEntry *timer;     /* media timeout */
   gboolean active_seen;
   const gchar *end_reason;      /* our own reason to hang up, or NULL */
   GstStructure *ended_stats;    /* statistics when the call ended */
@@ -560,11 +560,16 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
    * GstSipSrc:max-duration:
    *
    * Hang up (BYE) this many seconds after the call was answered;
-   * `sip-call-ended` then has the reason "max-duration". 0 means no limit.
+   * `sip-call-ended` then has the reason "max-duration". sipsrc sets it
+   * as the #SipCall:max-duration of the call it takes, so the call's agent
+   * enforces it on its own timers, counted from the 200 OK. 0 leaves the
+   * call's own limit: none, unless the application's #SipAgent has a
+   * #SipAgent:max-call-duration.
    */
   g_object_class_install_property (gobject_class, PROP_MAX_DURATION,
       g_param_spec_uint ("max-duration", "Maximum duration",
-          "Hang up this many seconds after the answer (0: no limit)",
+          "Hang up this many seconds after the answer (0: the call's own "
+          "limit, none by default)",
           0, G_MAXUINT / 1000, DEFAULT_MAX_DURATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -1634,10 +1639,6 @@ gst_sip_src_call_state_changed (SipCall * call, SipCallState state,
   gboolean post_answered = FALSE, post_ended = FALSE, now_active = FALSE;
   const gchar *own_reason = NULL;
   GstSipCallMedia *media = NULL;
-  /* max-duration counts from the 200 OK, also for a call answered before
-   * it was handed to us (read before our lock: the call has its own) */
-  gint64 answered_time = sip_call_get_answered_time (call);
-
   g_mutex_lock (&self->lock);
   if (self->call != call) {
     g_mutex_unlock (&self->lock);
@@ -1646,8 +1647,6 @@ gst_sip_src_call_state_changed (SipCall * call, SipCallState state,
   if ((state == SIP_CALL_STATE_ANSWERED || state == SIP_CALL_STATE_ACTIVE)
       && !self->answered_posted) {
     self->answered_posted = TRUE;
-    self->answered_time =
-        answered_time ? answered_time : g_get_monotonic_time ();
     post_answered = TRUE;
   } else if (state == SIP_CALL_STATE_ENDED && !self->ended_posted) {
     self->ended_posted = TRUE;
@@ -1677,7 +1676,7 @@ gst_sip_src_call_state_changed (SipCall * call, SipCallState state,
     const gchar *reason = sip_call_get_end_reason (call);
     GstStructure *stats = NULL;
 
-    /* our own hang-up (media timeout, maximum duration) is a local BYE for
+    /* our own hang-up (media timeout) is a local BYE for
      * the library; keep the element's reason, unless something else (the
      * caller's BYE) ended the call first */
     if (own_reason && (!reason || g_str_equal (reason, "local-bye")))
@@ -1762,7 +1761,7 @@ gst_sip_src_start_child (GstSipSrc * self, GstElement * child)
 }
 
 /* ------------------------------------------------------------------------ */
-/* media timeout and maximum duration */
+/* media timeout (the maximum duration is the call's: its agent's timer) */
 
 /* the shared ticker's thread */
 static void
@@ -1772,8 +1771,8 @@ gst_sip_src_timer_cb (GObject * object)
   SipCall *call;
   SipCallState state;
   const gchar *reason = NULL;
-  guint media_timeout, max_duration;
-  gint64 now = g_get_monotonic_time (), answered_time;
+  guint media_timeout;
+  gint64 now = g_get_monotonic_time ();
 
   g_mutex_lock (&self->lock);
   if (!self->call || self->end_reason) {
@@ -1782,8 +1781,6 @@ gst_sip_src_timer_cb (GObject * object)
   }
   call = g_object_ref (self->call);
   media_timeout = self->media_timeout;
-  max_duration = self->max_duration;
-  answered_time = self->answered_time;
   g_mutex_unlock (&self->lock);
 
   state = sip_call_get_state (call);
@@ -1798,11 +1795,6 @@ gst_sip_src_timer_cb (GObject * object)
     }
     g_mutex_unlock (&self->media_lock);
   }
-  if (!reason && max_duration > 0 && answered_time > 0
-      && (state == SIP_CALL_STATE_ANSWERED || state == SIP_CALL_STATE_ACTIVE)
-      && now - answered_time >= (gint64) max_duration * G_USEC_PER_SEC)
-    reason = "max-duration";
-
   if (reason) {
     g_mutex_lock (&self->lock);
     if (self->call == call && !self->end_reason)
@@ -2212,13 +2204,14 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
   self->eos_done = FALSE;
   self->eos_scheduled = FALSE;
   self->eos_pending = FALSE;
-  self->answered_time = 0;
   self->active_seen = FALSE;
   self->end_reason = NULL;
   if (self->ended_stats)
     gst_structure_free (self->ended_stats);
   self->ended_stats = NULL;
   auto_answer = self->auto_answer;
+  if (self->max_duration > 0)
+    sip_call_set_max_duration (call, self->max_duration);
   gst_sip_src_update_payload_types (self, call);
   /* emitted in the agent thread: safe against our finalization there */
   self->state_changed_id = gst_sip_signal_connect_weak (call, "state-changed",
@@ -2796,11 +2789,20 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
       self->media_timeout = g_value_get_uint (value);
       g_mutex_unlock (&self->lock);
       break;
-    case PROP_MAX_DURATION:
+    case PROP_MAX_DURATION:{
+      SipCall *call;
+
       g_mutex_lock (&self->lock);
       self->max_duration = g_value_get_uint (value);
+      call = self->call && self->max_duration > 0 ?
+          g_object_ref (self->call) : NULL;
       g_mutex_unlock (&self->lock);
+      if (call) {
+        sip_call_set_max_duration (call, self->max_duration);
+        g_object_unref (call);
+      }
       break;
+    }
     case PROP_SHARED_THREADS:
       g_mutex_lock (&self->lock);
       self->shared_threads = g_value_get_boolean (value);

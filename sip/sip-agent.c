@@ -62,6 +62,7 @@ enum
   PROP_DRAINING,
   PROP_SOCKET_FD,
   PROP_RELAY_FD,
+  PROP_MAX_CALL_DURATION,
   N_PROPS
 };
 
@@ -169,6 +170,11 @@ sip_agent_set_property (GObject * object, guint prop_id,
       agent->invite_rate_limit = g_value_get_uint (value);
       g_mutex_unlock (&agent->lock);
       break;
+    case PROP_MAX_CALL_DURATION:
+      g_mutex_lock (&agent->lock);
+      agent->max_call_duration = g_value_get_uint (value);
+      g_mutex_unlock (&agent->lock);
+      break;
     case PROP_DRAINING:{
       gboolean draining = g_value_get_boolean (value), changed;
       g_mutex_lock (&agent->lock);
@@ -235,6 +241,9 @@ sip_agent_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_INVITE_RATE_LIMIT:
       g_value_set_uint (value, agent->invite_rate_limit);
+      break;
+    case PROP_MAX_CALL_DURATION:
+      g_value_set_uint (value, agent->max_call_duration);
       break;
     case PROP_DRAINING:
       g_value_set_boolean (value, agent->draining);
@@ -371,6 +380,19 @@ sip_agent_class_init (SipAgentClass * klass)
       "INVITE rate limit",
       "New INVITEs per second per source address, more get 503 or are "
       "dropped (0 = no limit)", 0, G_MAXUINT, DEFAULT_INVITE_RATE_LIMIT, rw);
+
+  /**
+   * SipAgent:max-call-duration:
+   *
+   * The #SipCall:max-duration each new call starts with: the agent hangs
+   * an answered call up (BYE, end-reason "max-duration") this many
+   * seconds after its 200 OK.  A change applies to the calls that come in
+   * after it; each call's own property changes one call.  0 means no
+   * limit.  Default: 0.
+   */
+  properties[PROP_MAX_CALL_DURATION] = g_param_spec_uint ("max-call-duration",
+      "Maximum call duration", "Seconds after the answer at which a new "
+      "call is hung up (0 = no limit)", 0, G_MAXUINT / 1000, 0, rw);
 
   /**
    * SipAgent:draining:

@@ -40,6 +40,7 @@ enum
   PROP_TELEPHONE_EVENT_PT,
   PROP_PCMU_PT,
   PROP_ON_HOLD,
+  PROP_MAX_DURATION,
   N_PROPS
 };
 
@@ -92,6 +93,7 @@ sip_call_finalize (GObject * object)
 
   clear_source (&call->ok_timer);
   clear_source (&call->ok_giveup);
+  clear_source (&call->duration_timer);
   g_clear_pointer (&call->invite, sip_transaction_unref);
   g_weak_ref_clear (&call->agent);
   g_free (call->call_id);
@@ -162,6 +164,25 @@ sip_call_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_ON_HOLD:
       g_value_set_boolean (value, sip_call_get_on_hold (call));
       break;
+    case PROP_MAX_DURATION:
+      g_value_set_uint (value, sip_call_get_max_duration (call));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+sip_call_set_property (GObject * object, guint prop_id, const GValue * value,
+    GParamSpec * pspec)
+{
+  SipCall *call = SIP_CALL (object);
+
+  switch (prop_id) {
+    case PROP_MAX_DURATION:
+      sip_call_set_max_duration (call, g_value_get_uint (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -176,6 +197,7 @@ sip_call_class_init (SipCallClass * klass)
 
   object_class->finalize = sip_call_finalize;
   object_class->get_property = sip_call_get_property;
+  object_class->set_property = sip_call_set_property;
 
   /**
    * SipCall:call-id:
@@ -210,8 +232,9 @@ sip_call_class_init (SipCallClass * klass)
   /**
    * SipCall:end-reason:
    *
-   * Why the call ENDED: "remote-bye", "local-bye", "cancelled",
-   * "rejected", "ack-timeout", "shutdown", "bad-answer"; %NULL before.
+   * Why the call ENDED: "remote-bye", "local-bye", "max-duration",
+   * "cancelled", "rejected", "ack-timeout", "shutdown", "bad-answer";
+   * %NULL before.
    */
   properties[PROP_END_REASON] = g_param_spec_string ("end-reason",
       "End reason", "Why the call ended (NULL while it lasts)", NULL, ro);
@@ -267,6 +290,19 @@ sip_call_class_init (SipCallClass * klass)
    */
   properties[PROP_ON_HOLD] = g_param_spec_boolean ("on-hold", "On hold",
       "Whether the caller has put the call on hold", FALSE, ro);
+  /**
+   * SipCall:max-duration:
+   *
+   * The longest the call may last, in seconds counted from its 200 OK: the
+   * agent then hangs it up (BYE, #SipCall:end-reason "max-duration").  A
+   * change applies at once, also to a call already answered (one that has
+   * lasted longer is hung up now); 0 means no limit.  Default: the agent's
+   * #SipAgent:max-call-duration when the call came in.
+   */
+  properties[PROP_MAX_DURATION] = g_param_spec_uint ("max-duration",
+      "Maximum duration", "Seconds after the answer at which the call is "
+      "hung up (0 = no limit)", 0, G_MAXUINT / 1000, 0,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -326,6 +362,7 @@ end_call (SipCall * call, const gchar * reason)
   if (sip_call_get_state (call) == SIP_CALL_STATE_ENDED)
     return;
   g_object_ref (call);
+  clear_source (&call->duration_timer);
   g_mutex_lock (&call->lock);
   g_free (call->end_reason);
   call->end_reason = g_strdup (reason);
@@ -433,6 +470,9 @@ sip_call_new_incoming (SipAgent * agent, SipTransaction * invite,
   int pos = 0;
 
   g_weak_ref_set (&call->agent, agent);
+  g_mutex_lock (&agent->lock);
+  call->max_duration = agent->max_call_duration;
+  g_mutex_unlock (&agent->lock);
   call->call_id = g_strdup (sip_message_get_call_id_string (req,
           &call_id_free));
   g_free (call_id_free);
@@ -843,6 +883,52 @@ do_ring (SipCall * call)
   set_state (call, SIP_CALL_STATE_RINGING);
 }
 
+
+/* ---- max-duration ------------------------------------------------------- */
+
+static void hang_up (SipCall * call, const gchar * reason);
+
+static gboolean
+duration_timer_fired (gpointer data)
+{
+  SipCall *call = data;
+
+  g_source_unref (call->duration_timer);
+  call->duration_timer = NULL;
+  g_debug ("call %s: max-duration reached", call->call_id);
+  hang_up (call, "max-duration");
+  return G_SOURCE_REMOVE;
+}
+
+/* (re)arms the max-duration timer, counted from the 200 OK; agent thread */
+static void
+arm_duration_timer (SipCall * call)
+{
+  SipAgent *agent;
+  gint64 answered, deadline, now;
+  guint seconds;
+
+  clear_source (&call->duration_timer);
+  g_mutex_lock (&call->lock);
+  answered = call->answered_time;
+  seconds = call->max_duration;
+  g_mutex_unlock (&call->lock);
+  if (seconds == 0 || answered == 0
+      || sip_call_get_state (call) == SIP_CALL_STATE_ENDED)
+    return;
+  agent = g_weak_ref_get (&call->agent);
+  if (agent == NULL)
+    return;
+  deadline = answered + (gint64) seconds * G_USEC_PER_SEC;
+  now = g_get_monotonic_time ();
+  call->duration_timer =
+      g_timeout_source_new (deadline > now ? (deadline - now + 999) / 1000 : 0);
+  g_source_set_callback (call->duration_timer, duration_timer_fired, call,
+      NULL);
+  g_source_attach (call->duration_timer, agent->context);
+  g_object_unref (agent);
+}
+
 static void
 do_answer (SipCall * call)
 {
@@ -880,6 +966,7 @@ do_answer (SipCall * call)
   sip_transaction_respond (call->invite, ok);
   release_invite (call);
   g_object_unref (agent);
+  arm_duration_timer (call);
   set_state (call, SIP_CALL_STATE_ANSWERED);
 }
 
@@ -910,8 +997,9 @@ sip_call_do_reject (SipCall * call, guint status_code,
   end_call (call, end_reason);
 }
 
+/* our side ends the call; @reason is the end-reason once answered */
 static void
-do_hangup (SipCall * call)
+hang_up (SipCall * call, const gchar * reason)
 {
   switch (sip_call_get_state (call)) {
     case SIP_CALL_STATE_INCOMING:
@@ -921,12 +1009,12 @@ do_hangup (SipCall * call)
     case SIP_CALL_STATE_ANSWERED:
       /* RFC 3261 15: no BYE before the ACK (or the 2xx timing out) */
       call->bye_after_ack = TRUE;
-      end_call (call, "local-bye");
+      end_call (call, reason);
       break;
     case SIP_CALL_STATE_ACTIVE:
       stop_ok_retransmission (call);
       send_bye (call);
-      end_call (call, "local-bye");
+      end_call (call, reason);
       break;
     default:
       break;
@@ -1520,6 +1608,7 @@ typedef enum
   ACTION_ANSWER,
   ACTION_REJECT,
   ACTION_HANGUP,
+  ACTION_ARM_DURATION,
 } ActionType;
 
 typedef struct
@@ -1557,7 +1646,10 @@ call_action_dispatch (gpointer data)
         sip_call_do_reject (call, action->code, NULL, "rejected");
         break;
       case ACTION_HANGUP:
-        do_hangup (call);
+        hang_up (call, "local-bye");
+        break;
+      case ACTION_ARM_DURATION:
+        arm_duration_timer (call);
         break;
     }
   }
@@ -1642,4 +1734,46 @@ sip_call_hangup (SipCall * call)
 {
   g_return_if_fail (SIP_IS_CALL (call));
   call_invoke (call, ACTION_HANGUP, 0);
+}
+
+/**
+ * sip_call_get_max_duration:
+ * @call: a #SipCall
+ *
+ * Returns: #SipCall:max-duration, seconds (0: no limit)
+ */
+guint
+sip_call_get_max_duration (SipCall * call)
+{
+  guint seconds;
+
+  g_return_val_if_fail (SIP_IS_CALL (call), 0);
+  g_mutex_lock (&call->lock);
+  seconds = call->max_duration;
+  g_mutex_unlock (&call->lock);
+  return seconds;
+}
+
+/**
+ * sip_call_set_max_duration:
+ * @call: a #SipCall
+ * @seconds: the longest the call may last after its 200 OK; 0: no limit
+ *
+ * Sets #SipCall:max-duration.  Thread-safe.
+ */
+void
+sip_call_set_max_duration (SipCall * call, guint seconds)
+{
+  gboolean changed;
+
+  g_return_if_fail (SIP_IS_CALL (call));
+  seconds = MIN (seconds, G_MAXUINT / 1000);
+  g_mutex_lock (&call->lock);
+  changed = call->max_duration != seconds;
+  call->max_duration = seconds;
+  g_mutex_unlock (&call->lock);
+  if (!changed)
+    return;
+  call_invoke (call, ACTION_ARM_DURATION, 0);
+  g_object_notify_by_pspec (G_OBJECT (call), properties[PROP_MAX_DURATION]);
 }

@@ -41,6 +41,8 @@ GHashTable *sip_call_get_headers (SipCall * call);
 SipCallState sip_call_get_state (SipCall * call);
 const gchar *sip_call_get_end_reason (SipCall * call);
 gint64 sip_call_get_answered_time (SipCall * call);
+guint sip_call_get_max_duration (SipCall * call);
+void sip_call_set_max_duration (SipCall * call, guint seconds);
 
 /* Media negotiated by SDP offer/answer */
 gchar *sip_call_get_remote_rtp_address (SipCall * call);

@@ -28,6 +28,7 @@ struct _SipAgent
   gchar *allowed_sources;
   gchar *user_agent;
   guint invite_rate_limit;
+  guint max_call_duration;      /* seconds, 0: none */
   gint socket_fd;               /* -1: bind host:port */
   gint relay_fd;                /* -1: read the SIP socket */
   gboolean draining;
@@ -88,6 +89,7 @@ struct _SipCall
   gint pcmu_pt;
   gboolean on_hold;
   gint64 answered_time;         /* monotonic time of the 200 OK, 0 before */
+  guint max_duration;           /* seconds after the 200 OK, 0: none */
 
   /* the dialog (RFC 3261 12): agent thread only */
   gchar *dialog_id;
@@ -119,6 +121,9 @@ struct _SipCall
   GSource *ok_timer;
   GSource *ok_giveup;
   gboolean bye_after_ack;
+
+  /* max-duration: BYE this long after the 200 OK (agent thread) */
+  GSource *duration_timer;
 };
 
 /* sip-agent.c */

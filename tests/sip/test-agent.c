@@ -648,6 +648,80 @@ test_hangup_before_ack (void)
   test_agent_free (ta);
 }
 
+/* a 200 OK for @request: its header fields (Via, From, To, Call-ID, CSeq)
+ * under a status line */
+static gchar *
+ok_for_request (const gchar * request)
+{
+  return g_strdup_printf ("SIP/2.0 200 OK\r\n%s", strstr (request, "\n") + 1);
+}
+
+/* SipAgent:max-call-duration and SipCall:max-duration: BYE that long after
+ * the 200 OK, end-reason "max-duration"; a change applies at once */
+static void
+test_max_duration (void)
+{
+  TestAgent *ta = test_agent_new (TEST_ANSWER_ANSWER, "max-call-duration",
+      1, NULL);
+  TestPeer *peer = test_peer_new ();
+  TestDialog *d = test_dialog_new (peer, ta->port);
+  TestDialog *d2 = test_dialog_new (peer, ta->port);
+  gchar *ok, *ok2, *bye, *msg;
+  SipCall *call, *call2;
+  gint64 answered;
+  guint seconds = 0;
+
+  /* the agent's limit: BYE 1 s after the 200 OK */
+  ok = send_invite (ta, peer, d, NULL, 200);
+  call = test_agent_pop_call (ta, WAIT);
+  g_assert_nonnull (call);
+  answered = g_get_monotonic_time ();
+  g_object_get (call, "max-duration", &seconds, NULL);
+  g_assert_cmpuint (seconds, ==, 1);
+  send_ack (peer, d, ta->port, NULL);
+  assert_state_event (ta, call, SIP_CALL_STATE_ACTIVE);
+  bye = test_peer_recv_request (peer, 1000 + WAIT, "BYE");
+  g_assert_nonnull (bye);
+  g_assert_cmpint (g_get_monotonic_time () - answered, >=, 900000);
+  assert_state_event (ta, call, SIP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sip_call_get_end_reason (call), ==, "max-duration");
+  msg = ok_for_request (bye);
+  test_peer_send (peer, ta->port, msg);
+  g_free (msg);
+  g_free (bye);
+
+  /* a call's own limit: lifted, no BYE; set again once it has lasted
+   * longer than that: BYE at once */
+  ok2 = send_invite (ta, peer, d2, NULL, 200);
+  call2 = test_agent_pop_call (ta, WAIT);
+  g_assert_nonnull (call2);
+  sip_call_set_max_duration (call2, 0);
+  g_assert_cmpuint (sip_call_get_max_duration (call2), ==, 0);
+  send_ack (peer, d2, ta->port, NULL);
+  assert_state_event (ta, call2, SIP_CALL_STATE_ACTIVE);
+  while ((msg = test_peer_recv (peer, 1500))) {
+    g_assert_null (g_strstr_len (msg, 4, "BYE "));
+    g_free (msg);
+  }
+  g_assert_cmpint (sip_call_get_state (call2), ==, SIP_CALL_STATE_ACTIVE);
+  g_object_set (call2, "max-duration", 1, NULL);
+  bye = test_peer_recv_request (peer, WAIT, "BYE");
+  g_assert_nonnull (bye);
+  assert_state_event (ta, call2, SIP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sip_call_get_end_reason (call2), ==, "max-duration");
+  g_assert_true (test_agent_wait_active_calls (ta, 0, WAIT));
+
+  g_object_unref (call);
+  g_object_unref (call2);
+  g_free (bye);
+  g_free (ok);
+  g_free (ok2);
+  test_dialog_free (d);
+  test_dialog_free (d2);
+  test_peer_free (peer);
+  test_agent_free (ta);
+}
+
 static void
 test_cancel (void)
 {
@@ -1564,7 +1638,7 @@ test_relayed_datagrams (void)
   sip_call_hangup (call);
   bye = test_peer_recv_request (peer, WAIT, "BYE");
   g_assert_nonnull (bye);
-  bye_ok = g_strdup_printf ("SIP/2.0 200 OK\r\n%s", strstr (bye, "\n") + 1);
+  bye_ok = ok_for_request (bye);
   relay_send (relay_fd, peer, bye_ok);
   assert_state_event (ta, call, SIP_CALL_STATE_ENDED);
 
@@ -1663,6 +1737,7 @@ main (int argc, char **argv)
       test_ok_retransmitted_until_ack);
   g_test_add_func ("/sip/agent/no-ack-bye", test_no_ack_bye);
   g_test_add_func ("/sip/agent/hangup-before-ack", test_hangup_before_ack);
+  g_test_add_func ("/sip/agent/max-duration", test_max_duration);
   g_test_add_func ("/sip/agent/cancel", test_cancel);
   g_test_add_func ("/sip/agent/reinvite-hold", test_reinvite_hold);
   g_test_add_func ("/sip/agent/unknown-dialog", test_unknown_dialog);

@@ -27,6 +27,9 @@ def main():
     assert agent.props.public_address is None
     assert agent.props.socket_fd == -1
     assert agent.props.relay_fd == -1
+    assert agent.props.max_call_duration == 0
+    agent.props.max_call_duration = 60
+    assert agent.props.max_call_duration == 60
     agent.props.host = "127.0.0.1"
     agent.props.port = 0
     agent.start()
@@ -48,13 +51,16 @@ def main():
     assert call.props.state == Sip.CallState.INCOMING
     assert call.props.telephone_event_pt == -1
     assert call.get_end_reason() is None
+    assert call.props.max_duration == 0
+    call.set_max_duration(30)  # no agent: nothing to arm
+    assert call.get_max_duration() == 30 and call.props.max_duration == 30
     assert "state-changed" in GObject.signal_list_names(Sip.Call)
     assert "media-changed" in GObject.signal_list_names(Sip.Call)
     assert "incoming-call" in GObject.signal_list_names(Sip.Agent)
     names = [p.name for p in Sip.Call.list_properties()]
     for name in ("call-id", "from", "to", "state", "end-reason",
                  "remote-rtp-address", "remote-rtp-port", "local-rtp-port",
-                 "telephone-event-pt", "on-hold"):
+                 "telephone-event-pt", "on-hold", "max-duration"):
         assert name in names, name
     print("ok")
 
