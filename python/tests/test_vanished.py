@@ -132,3 +132,24 @@ async def test_max_duration_hangs_up(sip_server, procs, workdir, audio):
     await asyncio.wait_for(r.finished.wait(), 10)
     s = await _summary(caller, caller_json, 30)
     assert s["byes_received"] >= 1 and not s["bye_sent"], s
+
+
+async def test_a_bot_sets_its_calls_max_duration(sip_server, procs, workdir, audio):
+    # no SIP_MAX_DURATION; the bot gives its own call 1 s (SIPCall.max_duration): the
+    # agent hangs up 1 s after the answer
+    rec = Recorder()
+    srv = await sip_server(make_bot(rec, sample_rate=8000, echo=True))
+    caller, caller_json = _caller(procs, workdir, "limited", srv.port, "--audio", audio.speech,
+                                  "--seconds", "10")
+    [r] = await rec.wait_for_calls(1, 15)
+    await asyncio.wait_for(r.connected.wait(), 10)
+    assert r.call.max_duration == 0
+    r.call.max_duration = 1
+    assert r.call.max_duration == 1
+    await asyncio.wait_for(r.disconnected.wait(), 5)
+    lasted = time.monotonic() - r.call.answered_at
+    assert 0.8 <= lasted < 3, f"hung up {lasted:.2f} s after the answer"
+    assert r.end_reason == "max-duration", r.end_reason
+    await asyncio.wait_for(r.finished.wait(), 10)
+    s = await _summary(caller, caller_json, 30)
+    assert s["byes_received"] >= 1 and not s["bye_sent"], s

@@ -104,8 +104,7 @@ class SIPCall:
         headers: The INVITE's headers, lowercase names to (first) values.
         media_timeout: Seconds without caller RTP before the media pipeline hangs up
             (``sipsrc`` ``media-timeout``), set by the server; ``None`` = element default.
-        max_duration: Longest call in seconds (``sipsrc`` ``max-duration``), set by the
-            server; ``None`` = element default.
+        media_started: Whether a media pipeline (the bot's transport) has taken the call.
     """
 
     def __init__(self, sip_call: Any):
@@ -125,7 +124,7 @@ class SIPCall:
         self._media_end_reason: str | None = None
         self._final: dict[str, Any] = {}
         self.media_timeout: int | None = None
-        self.max_duration: int | None = None
+        self.media_started = False
         # answer() was called: the 200 OK is queued in the agent's thread ahead of any
         # later action, though the state may not say "answered" yet
         self._answer_requested = False
@@ -239,18 +238,16 @@ class SIPCall:
         if v is None:
             return None
         v = _to_str(v)
-        # the media pipeline's reason for its own BYE (media-timeout, max-duration)
+        # the media pipeline's reason for its own BYE (media-timeout)
         return self._media_end_reason if v == "local-bye" and self._media_end_reason else v
 
     def note_end_reason(self, reason: str) -> None:
         """Record why our side ended the call, e.g. ``media-timeout`` from ``sipsrc``;
         :attr:`end_reason` reports it instead of ``local-bye``. The first reason
-        noted stays: whoever hung up first knows why (``sipsrc`` reports a BYE the
-        runner sent at ``SIP_MAX_DURATION`` as ``local-bye``).
+        noted stays.
 
         Args:
-            reason: The ``reason`` of ``sipsrc``'s ``sip-call-ended`` message, or the
-                runner's own.
+            reason: The ``reason`` of ``sipsrc``'s ``sip-call-ended`` message.
         """
         if self._media_end_reason is None:
             self._media_end_reason = reason
@@ -265,6 +262,19 @@ class SIPCall:
         fn = getattr(self.sip_call, "get_answered_time", None)
         t = fn() if fn is not None else 0
         return t / 1e6 if t else None
+
+    @property
+    def max_duration(self) -> int:
+        """Seconds after the answer at which the call is hung up (BYE, end reason
+        ``max-duration``), ``0`` for no limit. Starts at ``SIP_MAX_DURATION``; a bot may
+        change it for its call at any time. The agent enforces it on its own timer,
+        whether a media pipeline took the call or not."""
+        return int(self._get("max_duration", "max-duration") or 0)
+
+    @max_duration.setter
+    def max_duration(self, seconds: int) -> None:
+        if self.sip_call is not None:
+            self.sip_call.set_max_duration(max(0, int(seconds)))
 
     @property
     def on_hold(self) -> bool:
@@ -282,7 +292,8 @@ class SIPCall:
         if self.sip_call is None or not self.ended:
             return
         self._final = {p: self._get(p.replace("-", "_"), p) for p in (
-            "state", "end-reason", "on-hold", "remote-rtp-address", "remote-rtp-port")}
+            "state", "end-reason", "on-hold", "remote-rtp-address", "remote-rtp-port",
+            "max-duration")}
         self._final["answered-at"] = self.answered_at
         self.sip_call = None
 

@@ -178,9 +178,9 @@ class SIPServerConfig:
             calls to end before the rest get a BYE.
         media_timeout: Seconds without RTP from the caller after which a call is hung
             up (``sipsrc`` ``media-timeout``); ``0`` = never.
-        max_duration: Seconds after the answer at which a call is hung up (``sipsrc``
-            ``max-duration``; the runner itself for a call whose bot never started
-            its pipeline); ``0`` = no limit.
+        max_duration: Seconds after the answer at which a call is hung up (the agent's
+            ``max-call-duration``, whether the bot's pipeline took the call or not; a
+            bot may change its call's with ``call.max_duration``); ``0`` = no limit.
         workers: Processes that answer calls and run the bots (``1``: this one); more
             use more cores, behind a dispatcher on the one SIP port.
         answer: ``"when-ready"``: the call's transport answers once its media pipeline

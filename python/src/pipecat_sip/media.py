@@ -59,8 +59,7 @@ from loguru import logger
 from pipecat_sip._gi import Gst, GstApp, ensure_gst
 from pipecat_sip.call import SIPCall
 
-__all__ = ["MediaCallbacks", "SIPMediaPipeline", "media_running", "preload_media",
-           "stop_all_media"]
+__all__ = ["MediaCallbacks", "SIPMediaPipeline", "preload_media", "stop_all_media"]
 
 _counter = itertools.count(1)
 # Every pipeline not stopped yet, for stop_all_media() at shutdown.
@@ -86,15 +85,6 @@ async def stop_all_media(calls: Any = None) -> int:
     if left:
         await asyncio.gather(*(m.stop() for m in left), return_exceptions=True)
     return len(left)
-
-
-def media_running(call: SIPCall) -> bool:
-    """Whether a media pipeline of this process has taken ``call`` and is not stopped.
-
-    Args:
-        call: The call.
-    """
-    return any(m.call is call and m._started for m in list(_live))
 
 
 # State changes (PLAYING, NULL) may wait a little: they run in this pool, shared by
@@ -345,11 +335,10 @@ class SIPMediaPipeline:
             src.set_property("shared-threads", True)
         if self._latency_ms is not None and src.find_property("latency") is not None:
             src.set_property("latency", int(self._latency_ms))
-        # the server's limits (SIP_MEDIA_TIMEOUT, SIP_MAX_DURATION): sipsrc hangs up
-        for prop, value in (("media-timeout", self.call.media_timeout),
-                            ("max-duration", self.call.max_duration)):
-            if value is not None:
-                src.set_property(prop, int(value))
+        # the server's SIP_MEDIA_TIMEOUT: sipsrc hangs up (SIP_MAX_DURATION is the
+        # call's own, enforced by the agent)
+        if self.call.media_timeout is not None:
+            src.set_property("media-timeout", int(self.call.media_timeout))
         # sipsrc answers a handed-over call itself once its media is ready (auto-answer);
         # without that property we answer after PLAYING (see _start_sync).
         self._src_answers = src.find_property("auto-answer") is not None
@@ -419,6 +408,7 @@ class SIPMediaPipeline:
         if self._started:
             return
         self._started = True
+        self.call.media_started = True
         self.in_sample_rate = int(in_sample_rate)
         self._in_frame_bytes = self.in_sample_rate * self._in_frame_ms // 1000 * 2
         try:
@@ -698,8 +688,8 @@ class SIPMediaPipeline:
 
     def _ended_by_state(self) -> None:
         # While the pipeline runs, sipsrc's sip-call-ended message reports the end,
-        # with its own reason for its own BYE (media-timeout, max-duration: only
-        # "local-bye" for the library); the call's state is the fallback.
+        # with its own reason for its own BYE (media-timeout: only "local-bye" for
+        # the library); the call's state is the fallback.
         if self._pipeline is not None and not self._stopped:
             self._loop.call_later(0.5, self._set_ended_from_call)
         else:

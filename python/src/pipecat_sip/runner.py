@@ -57,7 +57,7 @@ from pipecat.transports.base_transport import BaseTransport, TransportParams
 
 from pipecat_sip.call import SIPCall
 from pipecat_sip.config import SIPConfigError, SIPServerConfig
-from pipecat_sip.media import media_running, preload_media, stop_all_media
+from pipecat_sip.media import preload_media, stop_all_media
 from pipecat_sip.server import SIPServer, SIPServerError, guess_public_host
 from pipecat_sip.transport import SIPParams, SIPTransport
 from pipecat_sip.workers import SIPWorkers, worker_role, worker_share
@@ -238,43 +238,32 @@ async def _run_dispatcher(
             loop.remove_signal_handler(sig)
 
 
-# sipsrc ends a call at SIP_MAX_DURATION once its pipeline runs; the runner's own
-# check comes this much later, so that sipsrc's BYE comes first when it is there
-_MAX_DURATION_GRACE = 1.0
+# how long after its SIP_MAX_DURATION the runner looks whether the agent ended the call
+_MAX_DURATION_CHECK_DELAY = 1.0
 
 
-async def _limit_duration(call: SIPCall, bot_task: asyncio.Task | None) -> None:
-    """Hang up ``call`` if it is still up ``call.max_duration`` seconds after its
-    answer with no media pipeline, and cancel its bot if it does not end then.
+async def _cancel_stuck_bot(call: SIPCall, bot_task: asyncio.Task) -> None:
+    """Cancel ``bot_task`` if the agent ended ``call`` at its ``max_duration`` before
+    any media pipeline took it, and the bot still runs ``_SESSION_END_GRACE`` s later.
 
-    ``sipsrc`` enforces ``SIP_MAX_DURATION``, but only once the bot's pipeline
-    runs: a call answered before (``SIP_ANSWER=immediately``) whose bot never gets
-    that far would otherwise last until the caller hangs up, and hold its RTP ports
-    for as long as the bot.
+    The agent hangs every answered call up at ``SIP_MAX_DURATION``; a bot stuck before
+    it creates its transport (the call answered with ``SIP_ANSWER=immediately``) is
+    never told, and would hold the call's RTP ports for as long as it runs.
     """
     while not call.ended:
-        limit = call.max_duration  # the bot may change it before its pipeline runs
+        limit = call.max_duration  # the bot may change it
         if not limit:
             return
         answered = call.answered_at
-        if answered is None:  # ringing: the pipeline that answers will enforce it
-            left = float(limit)
-        else:
-            left = answered + limit + _MAX_DURATION_GRACE - time.monotonic()
-            if left <= 0 and media_running(call):
-                left = _MAX_DURATION_GRACE  # sipsrc's limit: it ends the call
-            elif left <= 0:
-                logger.warning(f"call {call.call_id} is still up {limit} s after its answer "
-                               f"and no pipeline took it: hanging up (SIP_MAX_DURATION)")
-                call.note_end_reason("max-duration")
-                call.hangup()
-                await asyncio.sleep(_SESSION_END_GRACE)
-                if bot_task is not None and not bot_task.done():
-                    logger.warning(f"bot() still runs {_SESSION_END_GRACE:g} s after call "
-                                   f"{call.call_id} ended at SIP_MAX_DURATION: cancelling it")
-                    bot_task.cancel()
-                return
-        await asyncio.sleep(left)
+        left = limit if answered is None else answered + limit - time.monotonic()
+        await asyncio.sleep(max(0.0, left) + _MAX_DURATION_CHECK_DELAY)
+    if call.end_reason != "max-duration" or call.media_started:
+        return
+    await asyncio.sleep(_SESSION_END_GRACE)
+    if not bot_task.done():
+        logger.warning(f"bot() still runs {_SESSION_END_GRACE:g} s after call {call.call_id} "
+                       f"ended at SIP_MAX_DURATION before it took the call: cancelling it")
+        bot_task.cancel()
 
 
 async def _stop_when_orphaned(stop: asyncio.Event, dispatcher_pid: int) -> None:
@@ -348,8 +337,9 @@ async def run_sip_server(
     async def run_call(call: SIPCall) -> None:
         runner_args = _runner_args_for(call)
         runner_args.cli_args = cli_args
-        limit = (loop.create_task(_limit_duration(call, asyncio.current_task()))
-                 if call.max_duration else None)
+        task = asyncio.current_task()
+        limit = (loop.create_task(_cancel_stuck_bot(call, task))
+                 if call.max_duration and task is not None else None)
         try:
             await bot(runner_args)
         except asyncio.CancelledError:

@@ -141,6 +141,8 @@ class SIPServer:
             agent.set_property("allowed-sources", ",".join(cfg.allowed_sources))
         agent.set_property("max-calls", int(cfg.max_calls))
         agent.set_property("invite-rate-limit", int(cfg.invite_rate_limit))
+        # the agent hangs every answered call up at SIP_MAX_DURATION, on its own timer
+        agent.set_property("max-call-duration", int(cfg.max_duration))
         if cfg.user_agent:
             agent.set_property("user-agent", cfg.user_agent)
         if self._worker is not None:
@@ -170,7 +172,6 @@ class SIPServer:
             return False
         call = SIPCall(sip_call)
         call.media_timeout = self.config.media_timeout
-        call.max_duration = self.config.max_duration
         where = "" if self._worker is None else f"SIP worker {self._worker.index}: "
         logger.info(
             f"{where}Incoming call {call.call_id} from {call.caller.uri} to {call.callee.uri}"
