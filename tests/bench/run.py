@@ -12,7 +12,9 @@ process tree from /proc:
   ws      tests/bench/pipecat_ws_echo.py      (Pipecat websocket + Twilio serializer)
 
 and, at the N the Python level is compared at, tests/bench/pipecat_null_echo.py:
-the same echo bot over a transport with no I/O (what Pipecat itself costs).
+the same echo bot over a transport with no I/O (what Pipecat itself costs), and
+(full mode) the Python level and its reference with the bot listening
+(``--bot listen``: it hears the caller and says nothing).
 
 `make bench` (full, <= 10 min) or `BENCH_QUICK=1 make bench` (< 2 min).  Writes
 tests/bench/RESULTS.md (text under the KEEP marker is kept) and prints as its
@@ -42,7 +44,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -387,7 +389,7 @@ class Proc:
 def measure(sys_: System, n: int, duration: float) -> Run:
     """Start the server, load it with @n calls for @duration s of steady media."""
     run = Run(sys_.key, n)
-    ws = sys_.key == "ws"
+    ws = sys_.key.startswith("ws")
     port = free_port(socket.SOCK_STREAM if ws else socket.SOCK_DGRAM)
     if sys_.key == "floor":
         FLOOR["port"] = free_block(16000, 2 * n)
@@ -486,6 +488,12 @@ def pipecat_alone_run(n: int, duration: float, frame_ms: int) -> Optional[dict]:
     argv = [PYTHON, str(PY_DIR / "pipecat_null_echo.py"), "--calls", str(n),
             "--duration", str(duration), "--frame-ms", str(frame_ms)]
     return Proc(argv, f"pipecat-alone-{n}-{frame_ms}ms.log").finish(40 + duration + n / 10, 5)
+
+
+def listening(sys_: System) -> System:
+    """@sys_ with its bot in listen mode: it hears the caller and says nothing."""
+    return replace(sys_, key=f"{sys_.key}-listen", title=f"{sys_.title}, the bot listening",
+                   server=lambda port, n, argv=sys_.server: argv(port, n) + ["--bot", "listen"])
 
 
 def est_cost(sys_: System, n: int, duration: float) -> float:
@@ -601,7 +609,8 @@ def fmt_ratio(v: Optional[float]) -> str:
 
 
 def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
-           bargein: dict[str, dict], alone: Optional[dict[int, dict]] = None) -> str:
+           bargein: dict[str, dict], alone: Optional[dict[int, dict]] = None,
+           listen: Optional[dict[str, Run]] = None) -> str:
     """Write RESULTS.md; return the summary line."""
     c, fl = pair(runs, "c", "floor")
     py, ws = pair(runs, "python", "ws")
@@ -648,6 +657,14 @@ def report(runs: list[Run], latency: dict[str, dict], skipped: list[str],
         tw = ws.cpu_per_call - vb if vb is not None and ws.cpu_per_call > vb else None
         lines.append(f"| ... the rest: the transport's own cost (CPU per call - Pipecat alone) "
                      f"| | | | {fmt(tp, 3)} | {fmt(tw, 3)} | {fmt_ratio(ratio(tp, tw))} |")
+    lp, lw = ((listen or {}).get(k) for k in ("python", "ws"))
+    if lp or lw:
+        # most of a voice bot's call: the caller talks, the bot says nothing (the SIP
+        # call still sends keep-alive silence; a Twilio stream sends nothing)
+        vp, vw = (r.cpu_per_call if r and r.ok else None for r in (lp, lw))
+        lines.append(f"| server CPU per call, the bot listening (`--bot listen`, "
+                     f"N={(lp or lw).calls}) | | | | {fmt(vp, 3)} | {fmt(vw, 3)} "
+                     f"| {fmt_ratio(ratio(vp, vw))} |")
     row("memory per call (PSS, kB)", lambda r: r.mem_per_call_kb, 0)
     row("threads per call", lambda r: (r.threads_loaded - r.threads_idle) / r.calls, 1)
     row("loss (%)", lambda r: r.result.get("loss_pct"), 3)
@@ -734,10 +751,12 @@ def main() -> int:
     if QUICK:
         duration, c_steps, py_steps = 4.0, [20, 100], [5]
         c_share, lat, bargein_runs, bargein_reserve = 0.45, (20.0, 4.0, 1.0), 2, 26
+        listen_reserve = 0  # no listening runs in the quick mode
     else:
         duration, c_steps, py_steps = 10.0, [50, 100, 200, 300, 400, 500, 600, 800, 1000], \
             [5, 20, 50, 75, 100, 150]
         c_share, lat, bargein_runs, bargein_reserve = 0.5, (20.0, 10.0, 2.0), 5, 60
+        listen_reserve = 45
     if os.environ.get("BENCH_PY_STEPS"):  # e.g. 20,50,100: a Python-only measurement
         py_steps = [int(n) for n in os.environ["BENCH_PY_STEPS"].split(",") if n.strip()]
     runs: list[Run] = []
@@ -760,7 +779,8 @@ def main() -> int:
         if not group:
             continue
         more = i == 0 and any(k in systems for k in pairs[1])
-        reserve = 10 + (bargein_reserve + 35 if "python" in systems and "ws" in systems else 0)
+        reserve = 10 + (bargein_reserve + 35 + listen_reserve
+                        if "python" in systems and "ws" in systems else 0)
         share = left() * c_share if more else left() - reserve
         ramp(group, c_steps if i == 0 else py_steps, duration, share, runs)
 
@@ -774,6 +794,18 @@ def main() -> int:
                 log(f"Pipecat alone: {res}")
                 if res:
                     alone[ms] = res
+
+    listen: dict[str, Run] = {}
+    if compared_ws and listen_reserve:
+        for k in ("python", "ws"):
+            if k in systems and left() > 25:
+                log(f"{k}: the bot listening, N={compared_ws.calls}")
+                r = measure(listening(systems[k]), compared_ws.calls, duration)
+                if r.ok:
+                    r.error = "listening bot: nothing is echoed"
+                listen[k] = r
+                runs.append(r)
+                log(f"{k} listening: {r.cpu_per_call:.3f} % CPU per call {r.error}")
 
     if "python" in systems and "ws" in systems:
         if (PY_DIR / "bargein.py").exists():
@@ -791,7 +823,7 @@ def main() -> int:
             log("SKIP " + msg)
             skipped.append(msg)
 
-    line = report(runs, latency, skipped, bargein, alone)
+    line = report(runs, latency, skipped, bargein, alone, listen)
     log(f"wrote {RESULTS.relative_to(ROOT)}")
     print(line, flush=True)
     return 0
