@@ -563,8 +563,9 @@ gst_sip_src_class_init (GstSipSrcClass * klass)
    * `sip-call-ended` then has the reason "max-duration". sipsrc sets it
    * as the #SipCall:max-duration of the call it takes, so the call's agent
    * enforces it on its own timers, counted from the 200 OK. 0 leaves the
-   * call's own limit: none, unless the application's #SipAgent has a
-   * #SipAgent:max-call-duration.
+   * limit of a call sipsrc takes as it is: none, unless the application's
+   * #SipAgent has a #SipAgent:max-call-duration. Set while sipsrc holds a
+   * call, the value (0 too: no limit) applies to that call at once.
    */
   g_object_class_install_property (gobject_class, PROP_MAX_DURATION,
       g_param_spec_uint ("max-duration", "Maximum duration",
@@ -2180,6 +2181,7 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
   GstPad *mirror;
   GstSipCallMedia *media;
   gboolean auto_answer;
+  guint max_duration;
   SipCallState state;
 
   rtp_socket = sip_call_get_rtp_socket (call);
@@ -2210,8 +2212,7 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
     gst_structure_free (self->ended_stats);
   self->ended_stats = NULL;
   auto_answer = self->auto_answer;
-  if (self->max_duration > 0)
-    sip_call_set_max_duration (call, self->max_duration);
+  max_duration = self->max_duration;
   gst_sip_src_update_payload_types (self, call);
   /* emitted in the agent thread: safe against our finalization there */
   self->state_changed_id = gst_sip_signal_connect_weak (call, "state-changed",
@@ -2219,6 +2220,9 @@ gst_sip_src_setup_call (GstSipSrc * self, SipCall * call)
   self->media_changed_id = gst_sip_signal_connect_weak (call, "media-changed",
       G_CALLBACK (gst_sip_src_call_media_changed), GST_ELEMENT (self));
   g_mutex_unlock (&self->lock);
+  /* the call's own limit, kept by its agent (its notify: not under our lock) */
+  if (max_duration > 0)
+    sip_call_set_max_duration (call, max_duration);
 
   GST_INFO_OBJECT (self, "taking call %s from %s, local RTP port %u",
       sip_call_get_call_id (call), sip_call_get_from (call),
@@ -2794,8 +2798,8 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
 
       g_mutex_lock (&self->lock);
       self->max_duration = g_value_get_uint (value);
-      call = self->call && self->max_duration > 0 ?
-          g_object_ref (self->call) : NULL;
+      /* on the call held now, 0 too: lifts its limit */
+      call = self->call ? g_object_ref (self->call) : NULL;
       g_mutex_unlock (&self->lock);
       if (call) {
         sip_call_set_max_duration (call, self->max_duration);

@@ -1650,6 +1650,9 @@ call_action_dispatch (gpointer data)
         break;
       case ACTION_ARM_DURATION:
         arm_duration_timer (call);
+        /* in the agent thread, as every signal of the call */
+        g_object_notify_by_pspec (G_OBJECT (call),
+            properties[PROP_MAX_DURATION]);
         break;
     }
   }
@@ -1759,7 +1762,8 @@ sip_call_get_max_duration (SipCall * call)
  * @call: a #SipCall
  * @seconds: the longest the call may last after its 200 OK; 0: no limit
  *
- * Sets #SipCall:max-duration.  Thread-safe.
+ * Sets #SipCall:max-duration.  Thread-safe; notify::max-duration is
+ * emitted in the agent's thread.
  */
 void
 sip_call_set_max_duration (SipCall * call, guint seconds)
@@ -1772,8 +1776,6 @@ sip_call_set_max_duration (SipCall * call, guint seconds)
   changed = call->max_duration != seconds;
   call->max_duration = seconds;
   g_mutex_unlock (&call->lock);
-  if (!changed)
-    return;
-  call_invoke (call, ACTION_ARM_DURATION, 0);
-  g_object_notify_by_pspec (G_OBJECT (call), properties[PROP_MAX_DURATION]);
+  if (changed)
+    call_invoke (call, ACTION_ARM_DURATION, 0);
 }

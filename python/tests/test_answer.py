@@ -133,10 +133,13 @@ async def test_a_caller_who_hangs_up_before_the_bot_starts(sip_server, baresip, 
     assert not [m for m in media._live if not m._stopped]
 
 
-async def test_max_duration_ends_a_call_whose_bot_never_starts(sip_server, baresip, audio):
-    # SIP_ANSWER=immediately, SIP_MAX_DURATION=2, and a bot stuck before it creates its
-    # transport: no sipsrc ever runs for the call; the agent hangs up on its own timer,
-    # and the runner cancels the bot when it does not end within 5 s.
+@pytest.mark.parametrize("limit_from", ["server", "bot"])
+async def test_max_duration_ends_a_call_whose_bot_never_starts(limit_from, sip_server, baresip,
+                                                               audio):
+    # SIP_ANSWER=immediately, a 2 s limit (SIP_MAX_DURATION, or set by the bot on its
+    # call), and a bot stuck before it creates its transport: no sipsrc ever runs for
+    # the call; the agent hangs up on its own timer, and the runner cancels the bot
+    # when it does not end within about 5 s.
     release = asyncio.Event()
     cancelled = asyncio.Event()
     entered: list[float] = []
@@ -145,13 +148,16 @@ async def test_max_duration_ends_a_call_whose_bot_never_starts(sip_server, bares
     async def stuck_bot(runner_args) -> None:
         entered.append(time.monotonic())
         calls.append(runner_args.call)
+        if limit_from == "bot":
+            runner_args.call.max_duration = 2
         try:
             await release.wait()
         except asyncio.CancelledError:
             cancelled.set()
             raise
 
-    srv = await sip_server(stuck_bot, answer=ANSWER_IMMEDIATELY, max_duration=2)
+    srv = await sip_server(stuck_bot, answer=ANSWER_IMMEDIATELY,
+                           max_duration=2 if limit_from == "server" else 0)
     caller = baresip(srv.uri, audio.speech, seconds=30)
     try:
         deadline = time.monotonic() + 15

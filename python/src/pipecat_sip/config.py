@@ -126,7 +126,7 @@ def _parse_cidrs(name: str, value: str) -> list[str]:
     return out
 
 
-# sipsrc's media-timeout and max-duration are at most G_MAXUINT / 1000 seconds
+# sipsrc's media-timeout and the agent's max-call-duration are at most G_MAXUINT / 1000 s
 _SECONDS_MAX = 0xFFFFFFFF // 1000
 
 

@@ -238,31 +238,27 @@ async def _run_dispatcher(
             loop.remove_signal_handler(sig)
 
 
-# how long after its SIP_MAX_DURATION the runner looks whether the agent ended the call
-_MAX_DURATION_CHECK_DELAY = 1.0
+# how often the runner looks whether a call whose bot runs has ended
+_CALL_END_CHECK_PERIOD = 1.0
 
 
 async def _cancel_stuck_bot(call: SIPCall, bot_task: asyncio.Task) -> None:
     """Cancel ``bot_task`` if the agent ended ``call`` at its ``max_duration`` before
     any media pipeline took it, and the bot still runs ``_SESSION_END_GRACE`` s later.
 
-    The agent hangs every answered call up at ``SIP_MAX_DURATION``; a bot stuck before
-    it creates its transport (the call answered with ``SIP_ANSWER=immediately``) is
-    never told, and would hold the call's RTP ports for as long as it runs.
+    The agent hangs every answered call up at its ``max_duration`` (``SIP_MAX_DURATION``,
+    or what the bot set); a bot stuck before it creates its transport (the call answered
+    with ``SIP_ANSWER=immediately``) is never told, and would hold the call's RTP ports
+    for as long as it runs.
     """
     while not call.ended:
-        limit = call.max_duration  # the bot may change it
-        if not limit:
-            return
-        answered = call.answered_at
-        left = limit if answered is None else answered + limit - time.monotonic()
-        await asyncio.sleep(max(0.0, left) + _MAX_DURATION_CHECK_DELAY)
+        await asyncio.sleep(_CALL_END_CHECK_PERIOD)
     if call.end_reason != "max-duration" or call.media_started:
         return
     await asyncio.sleep(_SESSION_END_GRACE)
     if not bot_task.done():
         logger.warning(f"bot() still runs {_SESSION_END_GRACE:g} s after call {call.call_id} "
-                       f"ended at SIP_MAX_DURATION before it took the call: cancelling it")
+                       f"ended at its max_duration before it took the call: cancelling it")
         bot_task.cancel()
 
 
@@ -338,8 +334,7 @@ async def run_sip_server(
         runner_args = _runner_args_for(call)
         runner_args.cli_args = cli_args
         task = asyncio.current_task()
-        limit = (loop.create_task(_cancel_stuck_bot(call, task))
-                 if call.max_duration and task is not None else None)
+        limit = loop.create_task(_cancel_stuck_bot(call, task)) if task is not None else None
         try:
             await bot(runner_args)
         except asyncio.CancelledError:
