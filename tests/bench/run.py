@@ -754,7 +754,7 @@ def main() -> int:
         listen_reserve = 0  # no listening runs in the quick mode
     else:
         duration, c_steps, py_steps = 10.0, [50, 100, 200, 300, 400, 500, 600, 800, 1000], \
-            [5, 20, 50, 75, 100, 150]
+            [20, 40, 50, 75, 100, 150]
         c_share, lat, bargein_runs, bargein_reserve = 0.5, (20.0, 10.0, 2.0), 5, 60
         listen_reserve = 45
     if os.environ.get("BENCH_PY_STEPS"):  # e.g. 20,50,100: a Python-only measurement
