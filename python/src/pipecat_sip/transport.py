@@ -90,7 +90,8 @@ class SIPParams(TransportParams):
             per-call CPU of a bot falls with longer frames; a frame is delivered only
             once complete, so the bot hears the caller up to this much later.
         audio_out_auto_silence: Send silence while the bot says nothing, so RTP keeps
-            flowing (trunks and NATs drop silent calls). Default ``True``.
+            flowing (trunks and NATs drop silent calls): ``sipsink``'s ``send-silence``,
+            in C, with no work for Python. Default ``True``.
         auto_answer: Answer the call (200 OK) once the media pipeline is playing, if
             nobody has answered it yet.
         end_call_timeout_secs: After ``EndFrame``, the most seconds to wait for the
