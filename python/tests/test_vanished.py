@@ -2,7 +2,8 @@
 
 The caller is tests/interop/sipcaller.py (raw SIP over UDP, Debian's python3): it can
 stop sending RTP and stop answering SIP at once, as a phone that lost its network.
-SIP_MEDIA_TIMEOUT / SIP_MAX_DURATION reach sipsrc (media-timeout / max-duration); the
+SIP_MEDIA_TIMEOUT reaches sipsrc (media-timeout), SIP_MAX_DURATION the agent
+(max-call-duration; a bot may change its call's max_duration); the
 bot sees the end through on_client_disconnected, and with an RTP port range of one
 pair the next call only gets media if the vanished call's port went back to the pool
 (it did not, before the media pipeline stopped using Bus.set_sync_handler and the
