@@ -77,11 +77,10 @@ async def test_a_bot_that_rejects_an_answered_call_hangs_it_up(sip_server, bares
 
 
 async def test_max_duration_counts_from_the_early_answer(sip_server, baresip, audio):
-    # SIP_MAX_DURATION=2 with a bot that takes 2.5 s to start: the call was answered
-    # before the bot started, so the limit is already over when its pipeline takes
-    # the call, and sipsrc ends it at once (counting from there instead, it would end
-    # 4.5 s after the answer; the runner's own check, 3 s after the answer, leaves a
-    # call with a running pipeline to sipsrc).
+    # SIP_MAX_DURATION=2 with a bot that takes 2.5 s to start: the agent counts from
+    # the 200 OK, sent before the bot started, and ends the call before the bot's
+    # pipeline runs; the bot's transport reports it at once (counting from when a
+    # pipeline takes the call, it would end 4.5 s after the answer).
     rec = Recorder()
     echo_bot = make_bot(rec, echo=True)
     entered: list[float] = []
