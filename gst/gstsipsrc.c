@@ -2794,15 +2794,16 @@ gst_sip_src_set_property (GObject * object, guint prop_id,
       g_mutex_unlock (&self->lock);
       break;
     case PROP_MAX_DURATION:{
+      guint max_duration = g_value_get_uint (value);
       SipCall *call;
 
       g_mutex_lock (&self->lock);
-      self->max_duration = g_value_get_uint (value);
+      self->max_duration = max_duration;
       /* on the call held now, 0 too: lifts its limit */
       call = self->call ? g_object_ref (self->call) : NULL;
       g_mutex_unlock (&self->lock);
       if (call) {
-        sip_call_set_max_duration (call, self->max_duration);
+        sip_call_set_max_duration (call, max_duration);
         g_object_unref (call);
       }
       break;

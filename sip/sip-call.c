@@ -883,7 +883,6 @@ do_ring (SipCall * call)
   set_state (call, SIP_CALL_STATE_RINGING);
 }
 
-
 /* ---- max-duration ------------------------------------------------------- */
 
 static void hang_up (SipCall * call, const gchar * reason);

@@ -334,7 +334,7 @@ async def run_sip_server(
         runner_args = _runner_args_for(call)
         runner_args.cli_args = cli_args
         task = asyncio.current_task()
-        limit = loop.create_task(_cancel_stuck_bot(call, task)) if task is not None else None
+        watch = loop.create_task(_cancel_stuck_bot(call, task)) if task is not None else None
         try:
             await bot(runner_args)
         except asyncio.CancelledError:
@@ -342,8 +342,8 @@ async def run_sip_server(
         except Exception as e:
             logger.exception(f"bot() failed on call {call.call_id}: {e}")
         finally:
-            if limit is not None:
-                limit.cancel()
+            if watch is not None:
+                watch.cancel()
             if not call.ended:
                 logger.debug(f"bot() returned on call {call.call_id}; hanging up")
                 call.hangup()
